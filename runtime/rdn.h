@@ -1,0 +1,219 @@
+/*
+** rdn.h -- the one public header of librdn, a C11 runtime of OpenCL kernels for
+** white-box (forward-constructed) deep networks: tensors, kernel programs with an
+** on-disk binary cache, GEMM/FFT providers and the numerical primitives.
+**
+** Ownership, in one paragraph.  Every object is created by a `*_create`/`*_new` call
+** and released by the matching `*_destroy`/`*_release`, all of which accept NULL.
+** A tensor holds a reference to its context; the context must outlive the tensors
+** only in the sense that rdn_ctx_destroy() must be the last call: destroy (release)
+** tensors and plans first.  Tensors are reference counted: rdn_tensor_retain() adds
+** a reference, rdn_tensor_release() drops one, views share the parent's buffer and
+** keep it alive.  Pointers returned by accessors (names, messages) stay valid until
+** the next call on the same context.  Ops never take ownership of their arguments.
+** The library never prints, exits or aborts: every fallible call returns an
+** rdn_status and leaves a one-line message in rdn_ctx_error(ctx).
+*/
+#ifndef RDN_H
+#define RDN_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RDN_VERSION_MAJOR 0
+#define RDN_VERSION_MINOR 1
+#define RDN_VERSION_PATCH 0
+#define RDN_VERSION_STRING "0.1.0"
+
+#if defined(__GNUC__)
+#define RDN_API __attribute__((visibility("default")))
+#else
+#define RDN_API
+#endif
+
+/* ------------------------------------------------------------------ status */
+typedef enum {
+  RDN_OK = 0,          /* success */
+  RDN_EINVAL = 1,      /* bad argument: shape, dtype, size or parameter value */
+  RDN_EVALUE = 2,      /* bad data: NaN/Inf, label out of range, empty class */
+  RDN_ENOMEM = 3,      /* host memory exhausted */
+  RDN_EDEVMEM = 4,     /* device memory exhausted (or allocation too large) */
+  RDN_ENODEV = 5,      /* no OpenCL platform/device, or RDN_DEVICE matches none */
+  RDN_EBUILD = 6,      /* OpenCL program failed to build */
+  RDN_ECL = 7,         /* any other OpenCL error */
+  RDN_EIO = 8,         /* file cannot be opened, read or written */
+  RDN_EFORMAT = 9,     /* file is corrupt, truncated or of the wrong kind */
+  RDN_ENUMERIC = 10,   /* numerical failure: non-positive pivot, singular system */
+  RDN_EUNSUPPORTED = 11/* feature not available on this device or build */
+} rdn_status;
+
+RDN_API const char *rdn_status_string(rdn_status s);   /* "RDN_EINVAL" ... */
+RDN_API const char *rdn_version(void);                   /* RDN_VERSION_STRING */
+
+/* ----------------------------------------------------------------- logging */
+typedef enum { RDN_LOG_DEBUG, RDN_LOG_INFO, RDN_LOG_WARN, RDN_LOG_ERROR } rdn_log_level;
+typedef void (*rdn_log_fn)(rdn_log_level level, const char *msg, void *user);
+
+/* ------------------------------------------------------------------ device */
+typedef struct rdn_ctx rdn_ctx;
+
+typedef struct {
+  int platform, device;       /* indices as used by RDN_DEVICE=P:D */
+  char name[128], vendor[128], platform_name[128], driver[64], version[64];
+  int is_gpu, is_cpu, has_fp64;
+  int compute_units;
+  size_t global_mem, max_alloc, max_work_group;
+} rdn_device_info;
+
+/* Lists every OpenCL device: fills up to `max` entries, stores the total in *n.
+** Returns RDN_ENODEV (with *n = 0) when no platform is installed; msg gets the reason. */
+RDN_API rdn_status rdn_devices(rdn_device_info *out, int max, int *n, char *msg, size_t msglen);
+
+/* Creates a context on the device named by `spec` ("cpu", "gpu", "P:D", or a name
+** substring; NULL or "" reads RDN_DEVICE, default: first GPU, else first CPU).
+** Like sqlite3_open, *out is set even on failure so rdn_ctx_error() can explain;
+** it must be destroyed either way (NULL only when memory ran out). */
+RDN_API rdn_status rdn_ctx_create(rdn_ctx **out, const char *spec);
+/* Adopts a host's OpenCL objects (retained, released on destroy). queue may be NULL. */
+RDN_API rdn_status rdn_ctx_wrap(rdn_ctx **out, cl_context c, cl_device_id d,
+                                cl_command_queue q);
+RDN_API void rdn_ctx_destroy(rdn_ctx *ctx);
+RDN_API const char *rdn_ctx_error(const rdn_ctx *ctx);
+RDN_API const rdn_device_info *rdn_ctx_device(const rdn_ctx *ctx);
+RDN_API rdn_status rdn_ctx_finish(rdn_ctx *ctx);          /* clFinish on the queue */
+RDN_API void rdn_ctx_set_log(rdn_ctx *ctx, rdn_log_fn fn, void *user);
+RDN_API cl_context rdn_ctx_cl_context(const rdn_ctx *ctx);
+RDN_API cl_command_queue rdn_ctx_cl_queue(const rdn_ctx *ctx);
+
+typedef struct {
+  long builds_source;     /* programs compiled from source in this ctx */
+  long builds_binary;     /* programs loaded from the on-disk binary cache */
+  long mem_hits;          /* program lookups served by the in-memory cache */
+  long launches;          /* kernels enqueued */
+} rdn_ctx_stats;
+RDN_API void rdn_ctx_get_stats(const rdn_ctx *ctx, rdn_ctx_stats *st);
+/* Directory of the binary cache, or NULL when disabled (RDN_CACHE_DIR=off). */
+RDN_API const char *rdn_ctx_cache_dir(const rdn_ctx *ctx);
+
+/* ------------------------------------------------------------------ tensor */
+typedef enum { RDN_F32 = 0, RDN_F64 = 1, RDN_C64 = 2, RDN_I32 = 3 } rdn_dtype;
+#define RDN_MAX_DIMS 4
+
+typedef struct rdn_tensor rdn_tensor;
+
+RDN_API size_t rdn_dtype_size(rdn_dtype dt);              /* 4, 8, 8, 4 */
+RDN_API const char *rdn_dtype_name(rdn_dtype dt);         /* "f32" ... */
+RDN_API int rdn_dtype_parse(const char *s, rdn_dtype *dt);/* 1 on success */
+
+/* New uninitialised tensor; ndim in 1..4, every extent >= 1 (0-sized tensors are
+** refused: RDN_EINVAL).  RDN_EDEVMEM when the device cannot hold it. */
+RDN_API rdn_status rdn_tensor_new(rdn_ctx *ctx, rdn_tensor **out, rdn_dtype dt,
+                                  int ndim, const size_t *shape);
+RDN_API rdn_tensor *rdn_tensor_retain(rdn_tensor *t);
+RDN_API void rdn_tensor_release(rdn_tensor *t);
+/* A view with another shape over the same elements (same numel), or over rows
+** [row0, row0+nrows) of the first axis. Views share storage and are contiguous. */
+RDN_API rdn_status rdn_tensor_reshape(rdn_tensor **out, rdn_tensor *t, int ndim,
+                                      const size_t *shape);
+RDN_API rdn_status rdn_tensor_rows(rdn_tensor **out, rdn_tensor *t, size_t row0,
+                                   size_t nrows);
+/* Host <-> device, whole tensor; `bytes` must equal numel * dtype size. Blocking. */
+RDN_API rdn_status rdn_tensor_write(rdn_tensor *t, const void *host, size_t bytes);
+RDN_API rdn_status rdn_tensor_read(const rdn_tensor *t, void *host, size_t bytes);
+RDN_API rdn_status rdn_tensor_copy(rdn_tensor *dst, const rdn_tensor *src);
+/* Every element = v (complex: v + 0i; i32: (int)v). */
+RDN_API rdn_status rdn_tensor_fill(rdn_tensor *t, double v);
+
+RDN_API rdn_ctx *rdn_tensor_ctx(const rdn_tensor *t);
+RDN_API rdn_dtype rdn_tensor_dtype(const rdn_tensor *t);
+RDN_API int rdn_tensor_ndim(const rdn_tensor *t);
+RDN_API size_t rdn_tensor_dim(const rdn_tensor *t, int i);   /* negative i from end */
+RDN_API size_t rdn_tensor_numel(const rdn_tensor *t);
+RDN_API cl_mem rdn_tensor_buffer(const rdn_tensor *t);
+RDN_API size_t rdn_tensor_offset(const rdn_tensor *t);       /* in elements */
+/* "[64 x 128]" into buf; returns buf. */
+RDN_API const char *rdn_tensor_shape_str(const rdn_tensor *t, char *buf, size_t len);
+
+/* --------------------------------------------------------------- elementwise */
+/* All in-place ops act on the whole tensor; x and y must have equal numel and dtype. */
+RDN_API rdn_status rdn_scale(rdn_ctx *ctx, rdn_tensor *x, double alpha);        /* x *= a */
+RDN_API rdn_status rdn_axpby(rdn_ctx *ctx, rdn_tensor *y, double a, const rdn_tensor *x,
+                             double b);                                         /* y = a x + b y */
+/* Fills with samples of N(0,1) (real part only for c64) from a counter-based generator:
+** the same seed gives the same numbers on every device. f32/f64/c64. */
+RDN_API rdn_status rdn_randn(rdn_ctx *ctx, rdn_tensor *x, uint64_t seed);
+/* RDN_EVALUE naming `argname`, the flat index and the value if x holds NaN/Inf. */
+RDN_API rdn_status rdn_check_finite(rdn_ctx *ctx, const rdn_tensor *x, const char *argname);
+
+/* ------------------------------------------------------------------ reduce */
+/* Whole-tensor sums accumulated in double on the device (chunked, CPU-friendly).
+** For c64, sum returns the real part's sum and sumsq the sum of |z|^2. */
+RDN_API rdn_status rdn_sum(rdn_ctx *ctx, const rdn_tensor *x, double *out);
+RDN_API rdn_status rdn_sumsq(rdn_ctx *ctx, const rdn_tensor *x, double *out);
+/* Row-wise over a tensor viewed as [rows, rest]: out[r] = ||x[r,:]|| (real dtype of x). */
+RDN_API rdn_status rdn_row_norms(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x);
+/* x[r,:] /= max(||x[r,:]||, clamp)  (SPEC §0.1 uses clamp = 1e-8). */
+RDN_API rdn_status rdn_normalize_rows(rdn_ctx *ctx, rdn_tensor *x, double clamp);
+/* out (i32, [rows]) = argmax over the row (first maximum wins). Real dtypes. */
+RDN_API rdn_status rdn_argmax_rows(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x);
+/* out[i,:] = x[idx[i],:]; idx is i32 [n]; an index out of range is RDN_EINVAL. */
+RDN_API rdn_status rdn_gather_rows(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
+                                   const rdn_tensor *idx);
+
+/* -------------------------------------------------------------------- GEMM */
+typedef enum { RDN_NOTRANS = 0, RDN_TRANS = 1, RDN_CONJTRANS = 2 } rdn_trans;
+typedef enum { RDN_GEMM_AUTO = 0, RDN_GEMM_OWN = 1, RDN_GEMM_CLBLAST = 2 } rdn_gemm_provider;
+
+/* C = alpha op(A) op(B) + beta C.  2-D tensors, or 3-D [batch, rows, cols] for a
+** strided batch (a 2-D operand is broadcast over the batch).  f32, f64, c64 (the
+** scalars are real).  Provider: RDN_GEMM env (own|clblast), default own on CPU
+** devices and CLBlast on GPUs. */
+RDN_API rdn_status rdn_gemm(rdn_ctx *ctx, rdn_trans ta, rdn_trans tb, double alpha,
+                            const rdn_tensor *a, const rdn_tensor *b, double beta,
+                            rdn_tensor *c);
+RDN_API rdn_gemm_provider rdn_gemm_provider_get(const rdn_ctx *ctx);
+RDN_API rdn_status rdn_gemm_provider_set(rdn_ctx *ctx, rdn_gemm_provider p);
+
+/* --------------------------------------------------------------------- FFT */
+typedef struct rdn_fft_plan rdn_fft_plan;
+typedef enum { RDN_FFT_C2C = 0, RDN_FFT_R2C = 1, RDN_FFT_C2R = 2 } rdn_fft_kind;
+typedef enum {
+  RDN_FFT_BACKWARD_NORM = 0,  /* forward unscaled, inverse 1/N (NumPy default) */
+  RDN_FFT_ORTHO = 1           /* both directions 1/sqrt(N) (unitary) */
+} rdn_fft_norm;
+
+/* Plan for `batch` transforms of rank 1 or 2 (`lengths` = {T} or {H, W}, innermost
+** last).  C2C: complex [batch, lengths] <-> same.  R2C: f32 [batch, H, W] ->
+** c64 [batch, H, W/2+1]; C2R the reverse.  Plans are cached per ctx. */
+RDN_API rdn_status rdn_fft_plan_create(rdn_ctx *ctx, rdn_fft_plan **out, rdn_fft_kind kind,
+                                       int rank, const size_t *lengths, size_t batch,
+                                       rdn_fft_norm norm);
+RDN_API void rdn_fft_plan_destroy(rdn_fft_plan *p);
+/* inverse = 0: forward transform, 1: inverse.  in and out must not alias. */
+RDN_API rdn_status rdn_fft_execute(rdn_fft_plan *p, int inverse, const rdn_tensor *in,
+                                   rdn_tensor *out);
+
+/* --------------------------------------------------------------------- npy */
+/* NumPy .npy files (format 1.0/2.0/3.0, little-endian '<f4' '<f8' '<c8' '<i4', plus
+** '|u1' '<i8' '<f2'-free conversions to f32/i32 on load; C order only).  The file is
+** untrusted: magic, header, dtype, shape and size are checked (RDN_EFORMAT names what
+** is wrong); a missing file is RDN_EIO.  Save writes a temp file and renames it. */
+RDN_API rdn_status rdn_npy_load(rdn_ctx *ctx, const char *path, rdn_tensor **out);
+RDN_API rdn_status rdn_npy_save(rdn_ctx *ctx, const char *path, const rdn_tensor *t);
+
+/* --------------------------------------------------------- linear algebra */
+/* Gram, Cholesky, solves, log-det (coding-rate issue). */
+/* @@LINALG@@ */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RDN_H */

@@ -1,0 +1,119 @@
+/*
+** rdn_impl.h -- private structures and cross-file helpers of librdn (rdn__ prefix).
+** Never installed.  Op files use rdn__kernel() + rdn__args() + rdn__launch(); errors
+** are reported with rdn__fail(), which formats the context message and returns the code.
+*/
+#ifndef RDN_IMPL_H
+#define RDN_IMPL_H
+
+#include "rdn.h"
+#include <stdarg.h>
+
+#define RDN_ERRLEN 1024
+
+typedef struct rdn_prog_entry rdn_prog_entry;   /* program.c */
+typedef struct rdn_prof_entry rdn_prof_entry;   /* launch.c */
+typedef struct rdn_gemm_state rdn_gemm_state;   /* gemm.c */
+typedef struct rdn_fft_state rdn_fft_state;     /* fft.c */
+
+struct rdn_ctx {
+  cl_platform_id platform;
+  cl_device_id device;
+  cl_context context;
+  cl_command_queue queue;
+  rdn_device_info info;
+  char err[RDN_ERRLEN];
+  rdn_log_fn log_fn;
+  void *log_user;
+  rdn_prog_entry *progs;       /* in-memory program cache (linked list) */
+  char *cache_dir;             /* NULL: disk cache off */
+  char *kernel_dir;            /* RDN_KERNEL_DIR or NULL */
+  int profile;                 /* RDN_PROFILE=1 */
+  rdn_prof_entry *prof;
+  rdn_ctx_stats stats;
+  rdn_gemm_state *gemm;
+  rdn_fft_state *fft;
+  int ok;                      /* 1 once the device is usable */
+};
+
+struct rdn_tensor {
+  rdn_ctx *ctx;
+  cl_mem buf;
+  rdn_tensor *base;            /* views: the owner of buf (retained), else NULL */
+  size_t offset;               /* in elements */
+  size_t shape[RDN_MAX_DIMS];
+  int ndim;
+  rdn_dtype dtype;
+  int refs;
+};
+
+/* error.c */
+rdn_status rdn__fail(rdn_ctx *ctx, rdn_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 3, 4)))
+#endif
+  ;
+const char *rdn__cl_errname(cl_int e);
+/* Maps a CL error from `what` (e.g. "clEnqueueNDRangeKernel") to a status + message;
+** allocation failures become RDN_EDEVMEM. */
+rdn_status rdn__cl_fail(rdn_ctx *ctx, const char *fn, const char *what, cl_int e);
+void rdn__log(rdn_ctx *ctx, rdn_log_level lv, const char *fmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 3, 4)))
+#endif
+  ;
+
+/* device.c */
+void rdn__device_describe(cl_platform_id p, cl_device_id d, int pi, int di,
+                          rdn_device_info *o);
+rdn_status rdn__device_select(const char *spec, cl_platform_id *op, cl_device_id *od,
+                              rdn_device_info *info, char *msg, size_t msglen);
+
+/* program.c: kernel `name` of program `prog` ("gemm" -> kernels/gemm.cl) built with
+** `opts` (the dtype define is added from dt).  The kernel object is cached with the
+** program; do not release it.  Not thread-safe (one ctx per thread). */
+rdn_status rdn__kernel(rdn_ctx *ctx, const char *prog, rdn_dtype dt, const char *opts,
+                       const char *name, cl_kernel *out);
+void rdn__programs_free(rdn_ctx *ctx);
+/* embedded kernels/NAME.cl (build/gen/kernels.c, made by tools/embed.c) */
+size_t rdn__kernels_count(void);
+const char *rdn__kernels_get(size_t i, const char **name, size_t *len);
+
+/* bincache.c */
+char *rdn__cache_dir_default(void);      /* malloc'd or NULL when disabled */
+rdn_status rdn__cache_load(rdn_ctx *ctx, const char *key, unsigned char **bin, size_t *len);
+void rdn__cache_store(rdn_ctx *ctx, const char *key, const unsigned char *bin, size_t len);
+uint64_t rdn__hash64(const void *data, size_t len, uint64_t seed);
+
+/* launch.c */
+typedef struct { size_t size; const void *ptr; } rdn__karg;
+/* Sets args 0..n-1. */
+rdn_status rdn__args(rdn_ctx *ctx, cl_kernel k, const char *name, int n, const rdn__karg *a);
+#define RDN_ARG(v) ((rdn__karg){ sizeof(v), &(v) })
+#define RDN_ARGS(ctx, k, name, ...) \
+  rdn__args(ctx, k, name, (int)(sizeof((rdn__karg[]){ __VA_ARGS__ }) / sizeof(rdn__karg)), \
+            (rdn__karg[]){ __VA_ARGS__ })
+/* Enqueues; lws may be NULL.  Global sizes are rounded up to a multiple of lws. */
+rdn_status rdn__launch(rdn_ctx *ctx, cl_kernel k, const char *name, int dims,
+                       const size_t *gws, const size_t *lws);
+void rdn__profile_report(rdn_ctx *ctx);
+size_t rdn__round_up(size_t x, size_t m);
+
+/* tensor.c helpers for ops */
+int rdn__is_real(rdn_dtype dt);                    /* f32 / f64 */
+int rdn__is_float(rdn_dtype dt);                   /* f32 / f64 / c64 */
+/* Checks the device supports dt (f64 needs cl_khr_fp64). */
+rdn_status rdn__check_dtype(rdn_ctx *ctx, const char *fn, const char *arg, rdn_dtype dt);
+/* Kernels take a tensor as two args: `__global T *x, ulong xoff` (offset in elements);
+** RDN_TARG(t, off) expands to both, with `cl_ulong off = t->offset` declared by the caller. */
+#define RDN_TARG(t, off) RDN_ARG((t)->buf), RDN_ARG(off)
+/* rows = product of all but the last axis; cols = last axis (for [rows, rest] views use
+** rdn__rows_cols_flat: rows = dim 0, cols = numel / dim 0). */
+size_t rdn__rows(const rdn_tensor *t);
+size_t rdn__flat_cols(const rdn_tensor *t);
+
+/* gemm.c / fft.c state release (called by rdn_ctx_destroy) */
+void rdn__gemm_free(rdn_ctx *ctx);
+void rdn__fft_free(rdn_ctx *ctx);
+
+#endif
