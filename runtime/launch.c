@@ -68,6 +68,13 @@ static rdn_prof_entry *prof_find(rdn_ctx *ctx, const char *name) {
   return p;
 }
 
+static void push_event(rdn_ctx *ctx, rdn_prof_entry *pe, cl_event ev) {
+  rdn_prof_entry *h = ctx->prof;
+  if (h->npend == PENDING_MAX) prof_drain(ctx);
+  h->pend[h->npend] = ev;
+  h->pend_of[h->npend++] = pe;
+}
+
 rdn_status rdn__launch(rdn_ctx *ctx, cl_kernel k, const char *name, int dims, const size_t *gws,
                        const size_t *lws) {
   size_t g[3];
@@ -83,12 +90,30 @@ rdn_status rdn__launch(rdn_ctx *ctx, cl_kernel k, const char *name, int dims, co
                      "%s (%d) on '%s'", name, rdn__cl_errname(e), (int)e, ctx->info.name);
   }
   ctx->stats.launches++;
-  if (evp) {
-    rdn_prof_entry *h = ctx->prof;
-    if (h->npend == PENDING_MAX) prof_drain(ctx);
-    h->pend[h->npend] = ev;
-    h->pend_of[h->npend++] = pe;
+  if (evp) push_event(ctx, pe, ev);
+  return RDN_OK;
+}
+
+int rdn__profile_want(const rdn_ctx *ctx) { return ctx->profile; }
+
+void rdn__profile_event(rdn_ctx *ctx, const char *name, cl_event ev) {
+  rdn_prof_entry *pe;
+  if (!ev) return;
+  if (!ctx->profile || !(pe = prof_find(ctx, name))) {
+    clReleaseEvent(ev);
+    return;
   }
+  push_event(ctx, pe, ev);
+}
+
+rdn_status rdn_ctx_device_time(rdn_ctx *ctx, double *ms) {
+  *ms = 0;
+  if (!ctx->profile)
+    return rdn__fail(ctx, RDN_EUNSUPPORTED, "rdn_ctx_device_time: profiling is off (set "
+                     "RDN_PROFILE=1 before creating the context)");
+  prof_drain(ctx);
+  if (ctx->prof)
+    for (rdn_prof_entry *p = ctx->prof->next; p; p = p->next) *ms += p->ms;
   return RDN_OK;
 }
 

@@ -100,6 +100,10 @@ typedef struct {
   long launches;          /* kernels enqueued */
 } rdn_ctx_stats;
 RDN_API void rdn_ctx_get_stats(const rdn_ctx *ctx, rdn_ctx_stats *st);
+/* Total device time (ms) of the kernels enqueued so far, from OpenCL events; waits for
+** them.  Only with profiling on (RDN_PROFILE=1 before rdn_ctx_create), else
+** RDN_EUNSUPPORTED.  Benchmarks difference two readings. */
+RDN_API rdn_status rdn_ctx_device_time(rdn_ctx *ctx, double *ms);
 /* Directory of the binary cache, or NULL when disabled (RDN_CACHE_DIR=off). */
 RDN_API const char *rdn_ctx_cache_dir(const rdn_ctx *ctx);
 

@@ -97,6 +97,10 @@ rdn_status rdn__args(rdn_ctx *ctx, cl_kernel k, const char *name, int n, const r
 rdn_status rdn__launch(rdn_ctx *ctx, cl_kernel k, const char *name, int dims,
                        const size_t *gws, const size_t *lws);
 void rdn__profile_report(rdn_ctx *ctx);
+/* Providers (CLBlast, clFFT) hand their events here; takes ownership of ev.  Pass
+** &ev to the library only when rdn__profile_want(ctx) is true, else NULL. */
+void rdn__profile_event(rdn_ctx *ctx, const char *name, cl_event ev);
+int rdn__profile_want(const rdn_ctx *ctx);
 size_t rdn__round_up(size_t x, size_t m);
 
 /* tensor.c helpers for ops */

@@ -1,0 +1,22 @@
+#!/bin/sh
+# run.sh -- runs every bench binary and writes the tables to bench/results/<device>.md
+# (written to a temp file, renamed when complete).
+BUILD=${BUILD:-build}
+mkdir -p bench/results
+tmp=$(mktemp)
+{
+  echo "# rdn benchmarks"
+  echo
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -m), $(nproc) cores; rdn $(git describe --always --dirty 2>/dev/null || echo '?')"
+  echo "Device times from OpenCL events; host baselines by wall clock; medians after warm-up."
+} > "$tmp"
+for b in "$BUILD"/bench/bench_*; do
+  case "$b" in *.o|*.d) continue ;; esac
+  [ -x "$b" ] || continue
+  echo "== $b" >&2
+  "$b" | tee -a "$tmp" || echo "bench: $b failed" >&2
+done
+dev=$(grep -m1 '^# device:' "$tmp" | sed 's/^# device: //; s/ (.*//; s/[^A-Za-z0-9._-]/_/g')
+[ -n "$dev" ] || dev=unknown
+mv "$tmp" "bench/results/$dev.md"
+echo "wrote bench/results/$dev.md" >&2
