@@ -217,6 +217,9 @@ RDN_API rdn_status rdn_npy_save(rdn_ctx *ctx, const char *path, const rdn_tensor
 /* Gram, Cholesky, solves, log-det (coding-rate issue). */
 /* @@LINALG@@ */
 
+/* ---------------------------------------------- datasets, models, ReduNet */
+/* @@REDUNET@@ */
+
 #ifdef __cplusplus
 }
 #endif
