@@ -151,8 +151,11 @@ RDN_API const char *rdn_tensor_shape_str(const rdn_tensor *t, char *buf, size_t 
 RDN_API rdn_status rdn_scale(rdn_ctx *ctx, rdn_tensor *x, double alpha);        /* x *= a */
 RDN_API rdn_status rdn_axpby(rdn_ctx *ctx, rdn_tensor *y, double a, const rdn_tensor *x,
                              double b);                                         /* y = a x + b y */
-/* Fills with samples of N(0,1) (real part only for c64) from a counter-based generator:
-** the same seed gives the same numbers on every device. f32/f64/c64. */
+/* Fills with samples of N(0,1) from a counter-based generator (Philox-4x32-10 keyed by
+** the seed, counted by element, + Box-Muller; see kernels/random.cl): a value depends
+** only on (seed, element index), so every device gives the same numbers up to the
+** rounding of log/cos/sin.  f32/f64/c64; c64 is the standard complex normal: real and
+** imaginary parts independent N(0, 1/2), so E|z|^2 = 1. */
 RDN_API rdn_status rdn_randn(rdn_ctx *ctx, rdn_tensor *x, uint64_t seed);
 /* RDN_EVALUE naming `argname`, the flat index and the value if x holds NaN/Inf. */
 RDN_API rdn_status rdn_check_finite(rdn_ctx *ctx, const rdn_tensor *x, const char *argname);

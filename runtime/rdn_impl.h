@@ -15,6 +15,7 @@ typedef struct rdn_prog_entry rdn_prog_entry;   /* program.c */
 typedef struct rdn_prof_entry rdn_prof_entry;   /* launch.c */
 typedef struct rdn_gemm_state rdn_gemm_state;   /* gemm.c */
 typedef struct rdn_fft_state rdn_fft_state;     /* fft.c */
+typedef struct rdn_reduce_state rdn_reduce_state; /* reduce.c */
 
 struct rdn_ctx {
   cl_platform_id platform;
@@ -33,6 +34,7 @@ struct rdn_ctx {
   rdn_ctx_stats stats;
   rdn_gemm_state *gemm;
   rdn_fft_state *fft;
+  rdn_reduce_state *reduce;    /* reduce.c scratch (see the block at the end) */
   int ok;                      /* 1 once the device is usable */
 };
 
@@ -119,5 +121,22 @@ size_t rdn__flat_cols(const rdn_tensor *t);
 /* gemm.c / fft.c state release (called by rdn_ctx_destroy) */
 void rdn__gemm_free(rdn_ctx *ctx);
 void rdn__fft_free(rdn_ctx *ctx);
+
+/* ---- elementwise.c / reduce.c / random.c (streaming ops and reductions) ----------- */
+/* Per-ctx scratch of the reductions (reduce.c): one cl_mem holding a uint flag at
+** word 0, the final acc result and the partial sums; grown on demand. */
+void rdn__reduce_free(rdn_ctx *ctx);             /* called by rdn_ctx_destroy */
+/* The scratch buffer with at least `nacc` acc slots of partials; *buf is not retained. */
+rdn_status rdn__scratch(rdn_ctx *ctx, const char *fn, size_t nacc, cl_mem *buf);
+/* Device-side "first bad position" flag (scratch word 0): reset to UINT32_MAX, then
+** kernels atomic_min into it; read back blocks and returns the word. */
+rdn_status rdn__flag_reset(rdn_ctx *ctx, const char *fn, cl_mem *buf);
+rdn_status rdn__flag_read(rdn_ctx *ctx, const char *fn, cl_uint *v);
+/* Validates a tensor argument: not NULL, of this ctx, a dtype the device supports. */
+rdn_status rdn__tensor_arg(rdn_ctx *ctx, const char *fn, const char *arg, const rdn_tensor *t);
+/* rdn_check_finite with the caller's name in the message ("<fn>: 'Z' has NaN at ..."). */
+rdn_status rdn__check_finite(rdn_ctx *ctx, const char *fn, const rdn_tensor *x,
+                             const char *argname);
+/* ---- end elementwise / reduce / random -------------------------------------------- */
 
 #endif
