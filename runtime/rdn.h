@@ -221,7 +221,70 @@ RDN_API rdn_status rdn_npy_save(rdn_ctx *ctx, const char *path, const rdn_tensor
 /* @@LINALG@@ */
 
 /* ---------------------------------------------- datasets, models, ReduNet */
-/* @@REDUNET@@ */
+/* IDX files (the MNIST family), plain or gzip-compressed (zlib reads both).  Element
+** types u8 (0x08), i8 (0x09), i32 (0x0C) and f32 (0x0D): a rank-1 file becomes i32 [n]
+** (labels; f32 stays f32), higher ranks f32 [n, d1, ...] (u8 0..255 kept as is; rank
+** <= 4).  The file is untrusted: magic, type, rank, extents and the data length are
+** checked (RDN_EFORMAT naming the path and the problem); an unreadable file is RDN_EIO. */
+RDN_API rdn_status rdn_idx_load(rdn_ctx *ctx, const char *path, rdn_tensor **out);
+
+/* safetensors files: an 8-byte little-endian header length, a JSON header (libcjson)
+** and raw little-endian tensors (F32, F64, I32; an rdn c64 tensor is stored as F32 with
+** a trailing axis of 2 and marked by the metadata key "rdn.c64.<name>" = "1").
+** `__metadata__` is a string -> string map.  Save validates everything, writes a temp
+** file in the same directory and renames it, so no partial file is ever left behind.
+** Load treats the file as untrusted: header size, JSON shape, dtypes, ranks, overflow,
+** offsets (inside the buffer, matching the element count, contiguous, no overlap) and the
+** file length are checked; RDN_EFORMAT names the path and the problem. */
+typedef struct rdn_safetensors rdn_safetensors;
+RDN_API rdn_status rdn_safetensors_save(rdn_ctx *ctx, const char *path, size_t n,
+                                        const char *const *names,
+                                        const rdn_tensor *const *tensors, size_t nmeta,
+                                        const char *const *keys, const char *const *values);
+RDN_API rdn_status rdn_safetensors_load(rdn_ctx *ctx, const char *path,
+                                        rdn_safetensors **out);
+RDN_API void rdn_safetensors_destroy(rdn_safetensors *f);
+/* Tensors in header order; tensors are borrowed (retain to keep them past destroy). */
+RDN_API size_t rdn_safetensors_count(const rdn_safetensors *f);
+RDN_API const char *rdn_safetensors_name(const rdn_safetensors *f, size_t i);
+RDN_API rdn_tensor *rdn_safetensors_tensor(const rdn_safetensors *f, size_t i);
+RDN_API rdn_tensor *rdn_safetensors_find(const rdn_safetensors *f, const char *name);
+RDN_API size_t rdn_safetensors_meta_count(const rdn_safetensors *f);
+RDN_API const char *rdn_safetensors_meta_key(const rdn_safetensors *f, size_t i);
+RDN_API const char *rdn_safetensors_meta_value(const rdn_safetensors *f, size_t i);
+/* Value of a metadata key, or NULL. */
+RDN_API const char *rdn_safetensors_meta(const rdn_safetensors *f, const char *key);
+
+/* Vector ReduNet (SPEC §1.3).  z is [m, d] (rows unit-norm), w the stacked layer operators
+** [k+1, d, d] = [E; C^1; ...; C^k] (each symmetric), gamma[j] = m_j / m.
+**
+** rdn_redunet_operators: from features z and labels (i32 [m], 0 <= y < k, every class
+** non-empty) computes E = a (I + a zᵀz)^-1, a = d/(m eps_sq), and C^j = a_j (I + a_j z_jᵀz_j)^-1,
+** a_j = d/(m_j eps_sq), into w; gamma (k doubles) and, when rates is not NULL, rates[0] =
+** R(z), rates[1] = Rc(z | labels), rates[2] = R - Rc from the same Cholesky factors. */
+RDN_API rdn_status rdn_redunet_operators(rdn_ctx *ctx, rdn_tensor *w, double *gamma,
+                                         double *rates, const rdn_tensor *z,
+                                         const rdn_tensor *labels, int k, double eps_sq);
+/* Fused membership + update for precomputed applied operators p = z [E C^1 ... C^k]
+** ([m, (k+1) d], one GEMM with w viewed as [(k+1) d, d], transposed): per sample
+**   pi = softmax(-lambda max(|c_j|, 1e-8)) (max subtracted), or one-hot(labels[i]) when
+**   labels is not NULL ("label" membership);  z <- P_S(z + eta (e - sum_j gamma_j pi_j c_j)).
+** pi_out ([m, k], dtype of z) receives pi when not NULL. */
+RDN_API rdn_status rdn_redunet_update(rdn_ctx *ctx, rdn_tensor *z, const rdn_tensor *p, int k,
+                                      const double *gamma, double eta, double lambda,
+                                      const rdn_tensor *labels, rdn_tensor *pi_out);
+/* One layer on z in place: the GEMM p = z wᵀ in row chunks (scratch allocated inside,
+** at most ~256 MiB) followed by rdn_redunet_update. */
+RDN_API rdn_status rdn_redunet_layer(rdn_ctx *ctx, rdn_tensor *z, const rdn_tensor *w,
+                                     const double *gamma, double eta, double lambda,
+                                     const rdn_tensor *labels, rdn_tensor *pi_out);
+/* Number of samples per class: labels i32 [m] -> counts[k] (host); a label outside
+** [0, k) is RDN_EVALUE naming the label and the sample index. */
+RDN_API rdn_status rdn_label_counts(rdn_ctx *ctx, const rdn_tensor *labels, int k,
+                                    long *counts);
+/* Fraction of equal entries of two i32 tensors of the same size. */
+RDN_API rdn_status rdn_accuracy(rdn_ctx *ctx, const rdn_tensor *pred, const rdn_tensor *y,
+                                double *acc);
 
 #ifdef __cplusplus
 }
