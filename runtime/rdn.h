@@ -198,13 +198,27 @@ typedef enum {
 } rdn_fft_norm;
 
 /* Plan for `batch` transforms of rank 1 or 2 (`lengths` = {T} or {H, W}, innermost
-** last).  C2C: complex [batch, lengths] <-> same.  R2C: f32 [batch, H, W] ->
-** c64 [batch, H, W/2+1]; C2R the reverse.  Plans are cached per ctx. */
+** last), single precision.  C2C: c64 [batch, lengths] <-> same.  R2C: f32
+** [batch, H, W] -> c64 [batch, H, W/2+1] (the Hermitian half, NumPy rfft2 layout);
+** C2R the reverse.  N = product of lengths scales the transforms per `norm`.
+** Shape rule for execute: a tensor's trailing `rank` axes must equal the lengths of its
+** side (innermost W/2+1 on the complex side of R2C/C2R) and its leading axes must
+** multiply to `batch` (none: batch 1); so [n, c, H, W] serves batch n*c.  Tensor views
+** with an element offset are accepted.
+** Provider: RDN_FFT=clfft (default; clFFT, lengths with prime factors 2, 3, 5, 7, 11, 13)
+** or own (not implemented yet: RDN_EUNSUPPORTED), read when a ctx first plans an FFT.
+** Ownership: each successful create returns a new handle that must be destroyed; the
+** baked plan behind it lives in the ctx's plan cache (created on a miss, shared by
+** handles with equal kind, rank, lengths, batch and norm, so repeated creates are cheap)
+** and is freed by rdn_ctx_destroy.  A plan is used only with its ctx's tensors. */
 RDN_API rdn_status rdn_fft_plan_create(rdn_ctx *ctx, rdn_fft_plan **out, rdn_fft_kind kind,
                                        int rank, const size_t *lengths, size_t batch,
                                        rdn_fft_norm norm);
 RDN_API void rdn_fft_plan_destroy(rdn_fft_plan *p);
-/* inverse = 0: forward transform, 1: inverse.  in and out must not alias. */
+/* inverse = 0: forward transform (e^{-i..}), 1: inverse (e^{+i..}).  C2C plans run both
+** ways; an R2C plan runs only forward and a C2R plan only inverse (else RDN_EINVAL).
+** in is never modified; in and out must not overlap (no in-place).  Asynchronous:
+** enqueued on the ctx's (in-order) queue. */
 RDN_API rdn_status rdn_fft_execute(rdn_fft_plan *p, int inverse, const rdn_tensor *in,
                                    rdn_tensor *out);
 
