@@ -16,6 +16,7 @@ struct rdn_prof_entry {
   rdn_prof_entry *next;
   /* pending events (only in the list head) */
   cl_event pend[PENDING_MAX];
+  cl_event pend_first[PENDING_MAX];   /* spans: timed from this event's START, else NULL */
   rdn_prof_entry *pend_of[PENDING_MAX];
   int npend;
 };
@@ -43,7 +44,8 @@ static void prof_drain(rdn_ctx *ctx) {
   clWaitForEvents((cl_uint)h->npend, h->pend);
   for (int i = 0; i < h->npend; i++) {
     cl_ulong t0 = 0, t1 = 0;
-    if (clGetEventProfilingInfo(h->pend[i], CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) ==
+    cl_event first = h->pend_first[i] ? h->pend_first[i] : h->pend[i];
+    if (clGetEventProfilingInfo(first, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) ==
             CL_SUCCESS &&
         clGetEventProfilingInfo(h->pend[i], CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) ==
             CL_SUCCESS) {
@@ -51,6 +53,7 @@ static void prof_drain(rdn_ctx *ctx) {
     }
     h->pend_of[i]->count++;
     clReleaseEvent(h->pend[i]);
+    if (h->pend_first[i]) clReleaseEvent(h->pend_first[i]);
   }
   h->npend = 0;
 }
@@ -68,11 +71,16 @@ static rdn_prof_entry *prof_find(rdn_ctx *ctx, const char *name) {
   return p;
 }
 
-static void push_event(rdn_ctx *ctx, rdn_prof_entry *pe, cl_event ev) {
+static void push_span(rdn_ctx *ctx, rdn_prof_entry *pe, cl_event first, cl_event ev) {
   rdn_prof_entry *h = ctx->prof;
   if (h->npend == PENDING_MAX) prof_drain(ctx);
   h->pend[h->npend] = ev;
+  h->pend_first[h->npend] = first;
   h->pend_of[h->npend++] = pe;
+}
+
+static void push_event(rdn_ctx *ctx, rdn_prof_entry *pe, cl_event ev) {
+  push_span(ctx, pe, NULL, ev);
 }
 
 rdn_status rdn__launch(rdn_ctx *ctx, cl_kernel k, const char *name, int dims, const size_t *gws,
@@ -104,6 +112,16 @@ void rdn__profile_event(rdn_ctx *ctx, const char *name, cl_event ev) {
     return;
   }
   push_event(ctx, pe, ev);
+}
+
+void rdn__profile_span(rdn_ctx *ctx, const char *name, cl_event first, cl_event last) {
+  rdn_prof_entry *pe;
+  if (!first || !last || !ctx->profile || !(pe = prof_find(ctx, name))) {
+    if (first) clReleaseEvent(first);
+    if (last) clReleaseEvent(last);
+    return;
+  }
+  push_span(ctx, pe, first, last);
 }
 
 rdn_status rdn_ctx_device_time(rdn_ctx *ctx, double *ms) {

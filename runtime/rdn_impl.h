@@ -139,4 +139,11 @@ rdn_status rdn__check_finite(rdn_ctx *ctx, const char *fn, const rdn_tensor *x,
                              const char *argname);
 /* ---- end elementwise / reduce / random -------------------------------------------- */
 
+/* ---- fft.c: profiling of multi-kernel providers ----------------------------------- */
+/* Like rdn__profile_event for a provider that enqueues several commands but returns one
+** event (clFFT 2-D): device time from the START of `first` (a marker enqueued just before,
+** on the in-order queue) to the END of `last`.  Takes ownership of both events. */
+void rdn__profile_span(rdn_ctx *ctx, const char *name, cl_event first, cl_event last);
+/* ---- end fft.c ------------------------------------------------------------------- */
+
 #endif
