@@ -478,8 +478,16 @@ static void providers(rdn_ctx *ctx) {
   rdn_ctx_destroy(c2);
   c2 = NULL;
   setenv("RDN_FFT", "clfft", 1);
-  if (CHECK_OK(c2, rdn_ctx_create(&c2, NULL))) tiny(c2, "a second ctx");
+  setenv("RDN_PROFILE", "1", 1);     /* also exercises the profiled (event) path */
+  if (CHECK_OK(c2, rdn_ctx_create(&c2, NULL))) {
+    double ms = -1;
+    tiny(c2, "a second ctx");
+    check_case(c2, RDN_FFT_C2C, 2, 7, 9, 2, RDN_FFT_ORTHO);
+    CHECK_OK(c2, rdn_ctx_device_time(c2, &ms));
+    CHECK(ms > 0, "profiled FFTs report device time (%g ms)", ms);
+  }
   rdn_ctx_destroy(c2);
+  unsetenv("RDN_PROFILE");
   unsetenv("RDN_FFT");
   tiny(ctx, "the first ctx after the second is destroyed");
 }
