@@ -232,7 +232,88 @@ RDN_API rdn_status rdn_npy_save(rdn_ctx *ctx, const char *path, const rdn_tensor
 
 /* --------------------------------------------------------- linear algebra */
 /* Gram, Cholesky, solves, log-det (coding-rate issue). */
-/* @@LINALG@@ */
+/* Gram matrices.  Z holds samples as rows: [m, d] (m samples, d features) or a batch
+** [b, m, d] (b independent problems, e.g. one per frequency).  c64 uses the conjugate
+** transpose: G = Z^H Z, G[i][j] = sum_s conj(Z[s][i]) Z[s][j] (Hermitian; for spectra
+** with sample vectors v_s = Z[s][:] this is conj(sum_s v_s v_s^H), same eigenvalues, so
+** the same log-det).  Sums run in register blocks of 128 samples added into G (blocked
+** summation, error ~ (128 + m/128) eps).  f32, f64, c64. */
+typedef enum {
+  RDN_GRAM_COLS = 0,   /* G = Z^H Z over the features: [d, d] ([b, d, d]) */
+  RDN_GRAM_ROWS = 1    /* G = Z Z^H over the samples: [m, m] ([b, m, m]) */
+} rdn_gram_side;
+/* g = alpha * op(Z) + diag * I (logdet(I + a Z^H Z) = logdet(I + a Z Z^H): pick the
+** smaller side). */
+RDN_API rdn_status rdn_gram(rdn_ctx *ctx, rdn_tensor *g, const rdn_tensor *z,
+                            rdn_gram_side side, double alpha, double diag);
+/* Per-class Grams in one pass: g[j] = alpha[j] * Z_j^H Z_j + diag * I, Z_j the samples
+** with label j.  labels: i32 with m elements, 0-based, checked on the device (a label
+** outside [0, k) is RDN_EVALUE naming the label and its sample).  z [m, d] -> g [k, d, d];
+** z [b, m, d] -> g [k, b, d, d] (labels over m).  alpha: k values, or NULL for 1.  An
+** empty class gives diag * I.  With alpha NULL and diag 0 the whole Gram is the sum over
+** classes: rdn_gram_sum. */
+RDN_API rdn_status rdn_gram_classes(rdn_ctx *ctx, rdn_tensor *g, const rdn_tensor *z,
+                                    const rdn_tensor *labels, int k, const double *alpha,
+                                    double diag);
+/* out = alpha * sum_j g[j] + diag * I: g [k, d, d] -> out [d, d], g [k, b, d, d] -> out
+** [b, d, d].  Reads the upper triangles of g (Hermitian). */
+RDN_API rdn_status rdn_gram_sum(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *g,
+                                double alpha, double diag);
+/* out = in with its last axis moved first: [a, F] -> [F, a], [a, c, F] -> [F, a, c] ...
+** (spectra [m, C, F] from an FFT along the last axis -> per-frequency batches [F, m, C]). */
+RDN_API rdn_status rdn_last_axis_first(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *in);
+
+/* Cholesky family.  Matrices are [n, n] or batches [b, n, n]; f32, f64, c64 (Hermitian).
+** Batches of n <= 64 run in one launch (on CPU devices each work-item factors 16 (f64: 8)
+** matrices at once in SIMD lanes; on GPUs one matrix per work-item for n <= 16, a
+** work-group per matrix above; RDN_CHOL=lanes|item|group forces a path).  Larger n use a
+** blocked right-looking factorisation: panel kernels + rdn_gemm updates.  A pivot that is
+** not positive (or NaN/Inf) gives RDN_ENUMERIC naming the matrix, the pivot index and its
+** value; the result is then undefined but the call never reports success with NaNs. */
+/* In place: a (lower triangle read) becomes L with A = L L^H; the strict upper triangle
+** is set to zero. */
+RDN_API rdn_status rdn_cholesky(rdn_ctx *ctx, rdn_tensor *a);
+/* out[i] = log det A_i = 2 sum_j log L_i[j][j], accumulated in double, for the nout = b
+** matrices of l (the factor left by rdn_cholesky). */
+RDN_API rdn_status rdn_chol_logdet(rdn_ctx *ctx, double *out, size_t nout, const rdn_tensor *l);
+/* In place: l (a factor from rdn_cholesky) becomes the full Hermitian A^-1 (potri). */
+RDN_API rdn_status rdn_chol_inverse(rdn_ctx *ctx, rdn_tensor *l);
+/* b <- A^-1 b from the factor l: l [n, n] with b [n, r], or l [bt, n, n] with b [bt, n, r]
+** (r right-hand sides, r >= 1). */
+RDN_API rdn_status rdn_chol_solve(rdn_ctx *ctx, rdn_tensor *b, const rdn_tensor *l);
+/* b <- op(L)^-1 b with lower-triangular l (shapes as rdn_chol_solve): RDN_NOTRANS solves
+** L x = b, RDN_CONJTRANS (or RDN_TRANS for real dtypes) L^H x = b. */
+RDN_API rdn_status rdn_trsm(rdn_ctx *ctx, rdn_tensor *b, const rdn_tensor *l, rdn_trans t);
+/* Convenience: rdn_cholesky + rdn_chol_inverse fused (one launch for small batches):
+** a (Hermitian positive definite) becomes A^-1. */
+RDN_API rdn_status rdn_spd_inverse(rdn_ctx *ctx, rdn_tensor *a);
+/* rdn_cholesky of a (overwritten by L), then out = log det per matrix. */
+RDN_API rdn_status rdn_spd_logdet(rdn_ctx *ctx, double *out, size_t nout, rdn_tensor *a);
+
+/* Coding rates (SPEC §1.1).  z [m, d]: rows are samples (m samples, d features); eps_sq
+** is the squared distortion e = eps^2 (the reference code's `eps`), finite and > 0.
+**   R  = 1/2 logdet(I + d/(m e) Z^T Z)
+**   Rc = sum_j m_j/(2m) logdet(I + d/(m_j e) Z_j^T Z_j)
+** Each log-det uses the smaller side of the Gram identity (d vs m, d vs m_j).  Errors:
+** NaN/Inf in z (RDN_EVALUE naming the sample and feature), labels out of [0, k) or an
+** empty class (RDN_EVALUE), a label count different from m (RDN_EINVAL).  c64 z [m, d] is
+** a complex vector set (Hermitian Grams). */
+RDN_API rdn_status rdn_coding_rate(rdn_ctx *ctx, double *r, const rdn_tensor *z, double eps_sq);
+RDN_API rdn_status rdn_class_rate(rdn_ctx *ctx, double *rc, const rdn_tensor *z,
+                                  const rdn_tensor *labels, int k, double eps_sq);
+/* out[0] = R - Rc (the rate reduction), out[1] = R, out[2] = Rc. */
+RDN_API rdn_status rdn_mcr2(rdn_ctx *ctx, double *out, const rdn_tensor *z,
+                            const rdn_tensor *labels, int k, double eps_sq);
+/* Spectral rates (SPEC §1.4): z c64 [m, C, F], the ortho DFT along time of m samples of C
+** channels and length t.  half = 0: F = t, all frequencies; half = 1: F = t/2 + 1 (the
+** R2C half spectrum of real signals; the missing frequencies are conjugates and are
+** counted twice).  With a = C/(m e), a_j = C/(m_j e) and Sigma(p) = sum_i v_i(p) v_i(p)^H:
+**   R  = 1/(2t) sum_p logdet(I + a Sigma(p)),
+**   Rc = 1/(2t) sum_p sum_j (m_j/m) logdet(I + a_j Sigma_j(p)),
+** out as rdn_mcr2 (labels NULL: R only, out[0] = out[1] = R, out[2] = 0). */
+RDN_API rdn_status rdn_mcr2_spectral(rdn_ctx *ctx, double *out, const rdn_tensor *z,
+                                     const rdn_tensor *labels, int k, double eps_sq, size_t t,
+                                     int half);
 
 /* ---------------------------------------------- datasets, models, ReduNet */
 /* IDX files (the MNIST family), plain or gzip-compressed (zlib reads both).  Element

@@ -146,4 +146,54 @@ rdn_status rdn__check_finite(rdn_ctx *ctx, const char *fn, const rdn_tensor *x,
 void rdn__profile_span(rdn_ctx *ctx, const char *name, cl_event first, cl_event last);
 /* ---- end fft.c ------------------------------------------------------------------- */
 
+/* ---- linear algebra (gram.c, cholesky.c, chol_blocked.c, rate.c) ---------------- */
+/* A Gram source: G_{q} = Z_q^H Z_q where element (b, r, c) of Z is at
+** z->buf[z->offset + b*sb + R*sr + C*sc], r < nr summed over, c < nc the Gram index;
+** R = perm[poff + r] when pax == 0, C = perm[poff + c] when pax == 1 (pax -1: none);
+** conj: use conj(Z).  Segments: rows [seg[segoff+s], seg[segoff+s+1]) (seg NULL: one). */
+typedef struct {
+  const rdn_tensor *z;
+  size_t nb, nr, nc;
+  long sb, sr, sc;
+  cl_mem perm;
+  size_t poff;
+  int pax, conj;
+  cl_mem seg;
+  size_t segoff, nseg;
+} rdn__gram_src;
+/* A new device buffer, or NULL with the failure in *st (RDN_EDEVMEM / RDN_ECL). */
+cl_mem rdn__buffer(rdn_ctx *ctx, const char *fn, size_t bytes, rdn_status *st);
+/* Packs and accumulates: *gs (caller releases) holds nseg*nb upper triangles with row
+** stride *dp.  NaN/Inf in the source records its smallest flat index in bad (uint,
+** may be NULL; not read here). */
+rdn_status rdn__gram_raw(rdn_ctx *ctx, const char *fn, const rdn__gram_src *src, cl_mem bad,
+                         cl_mem *gs, size_t *dp);
+/* out (elements from ooff) [nmat, d, d] = alpha * scale[q / sdiv] * G_q + diag * I. */
+rdn_status rdn__gram_finish(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem out,
+                            size_t ooff, cl_mem gs, size_t d, size_t dp, size_t nmat,
+                            const double *scale, size_t nscale, size_t sdiv, double alpha,
+                            double diag);
+/* out [nb, d, d] = alpha * sum over s of G_{s*nb+b} + diag * I. */
+rdn_status rdn__gram_sum(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem out, size_t ooff,
+                         cl_mem gs, size_t goff, size_t d, size_t dp, size_t nb, size_t nseg,
+                         double alpha, double diag);
+/* Validates labels (i32, numel m) on the device and sorts the samples by class:
+** counts[k] on the host; *meta (int: [1+k+j] = first position of class j, k+1 values)
+** and *perm (int [m]: position -> sample) on the device when asked (caller releases).
+** A label outside [0, k) is RDN_EVALUE naming the label and its sample. */
+rdn_status rdn__labels(rdn_ctx *ctx, const char *fn, const rdn_tensor *y, size_t m, int k,
+                       size_t *counts, cl_mem *meta, cl_mem *perm);
+/* Cholesky of nmat matrices [n, n] at elements off.. of buf (dtype dt), in place. */
+rdn_status rdn__chol_batch(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem buf, size_t off,
+                           size_t nmat, size_t n, int inverse);
+/* Blocked (GEMM-based) Cholesky / inverse / solve of one large matrix (chol_blocked.c). */
+rdn_status rdn__chol_large(rdn_ctx *ctx, const char *fn, rdn_tensor *a, size_t off, size_t n,
+                           int inverse);
+rdn_status rdn__trsm_large(rdn_ctx *ctx, const char *fn, rdn_tensor *b, size_t boff,
+                           size_t nrhs, const rdn_tensor *l, size_t loff, size_t n, int mode);
+/* per-matrix 2 sum log L_ii in double, nmat values read back to out */
+rdn_status rdn__chol_logdet(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem buf, size_t off,
+                            size_t nmat, size_t n, double *out);
+/* ---- end of linear algebra block ------------------------------------------------ */
+
 #endif
