@@ -223,10 +223,14 @@ RDN_API rdn_status rdn_fft_execute(rdn_fft_plan *p, int inverse, const rdn_tenso
                                    rdn_tensor *out);
 
 /* --------------------------------------------------------------------- npy */
-/* NumPy .npy files (format 1.0/2.0/3.0, little-endian '<f4' '<f8' '<c8' '<i4', plus
-** '|u1' '<i8' '<f2'-free conversions to f32/i32 on load; C order only).  The file is
-** untrusted: magic, header, dtype, shape and size are checked (RDN_EFORMAT names what
-** is wrong); a missing file is RDN_EIO.  Save writes a temp file and renames it. */
+/* NumPy .npy files (format 1.0, 2.0, 3.0; C order only).  Load reads '<f4' -> f32,
+** '<f8' -> f64, '<c8' -> c64, '<i4' -> i32, and decodes '|u1' -> f32 (0..255) and
+** '<i8' -> i32 (a value outside int32 is RDN_EFORMAT).  The file is untrusted: magic,
+** version, header length and dict, dtype, shape (1 to 4 axes, no zero extent), size
+** overflow and the exact data length are checked; RDN_EFORMAT names the path and what
+** is wrong; a missing or unreadable file is RDN_EIO with strerror.  Save writes version
+** 1.0 ('<f4' '<f8' '<c8' '<i4', header padded to 64 bytes) to `path.tmp.<pid>` and
+** renames it into place: on any failure no partial file remains. */
 RDN_API rdn_status rdn_npy_load(rdn_ctx *ctx, const char *path, rdn_tensor **out);
 RDN_API rdn_status rdn_npy_save(rdn_ctx *ctx, const char *path, const rdn_tensor *t);
 
@@ -380,6 +384,26 @@ RDN_API rdn_status rdn_label_counts(rdn_ctx *ctx, const rdn_tensor *labels, int 
 /* Fraction of equal entries of two i32 tensors of the same size. */
 RDN_API rdn_status rdn_accuracy(rdn_ctx *ctx, const rdn_tensor *pred, const rdn_tensor *y,
                                 double *acc);
+/* perm (i32 [m]) = the samples grouped by class, each class in file order (a stable sort
+** by label), and counts[k]: class j occupies perm[sum_{i<j} counts[i] ...].  Gathering
+** rows with perm gives one buffer whose class blocks are row views. */
+RDN_API rdn_status rdn_label_sort(rdn_ctx *ctx, rdn_tensor *perm, const rdn_tensor *labels,
+                                  int k, long *counts);
+/* Orthonormalises the columns of y ([d, n] or a batch [b, d, n], n <= d) in place
+** (modified Gram-Schmidt, two passes, dot products in double where the device has it). */
+RDN_API rdn_status rdn_orthonormalize(rdn_ctx *ctx, rdn_tensor *y);
+/* Nearest subspace (SPEC §1.8): u [k, d, n] holds an orthonormal basis per class; pred
+** (i32 [m]) = argmin_j |(I - U_j U_jᵀ) z_i| (ties: lowest class). */
+RDN_API rdn_status rdn_nearsub_predict(rdn_ctx *ctx, rdn_tensor *pred, const rdn_tensor *z,
+                                       const rdn_tensor *u);
+/* k-nearest neighbours by inner product (cosine for unit rows), 1 <= k <= 64: majority
+** label of the k most similar rows of ztr (ties: lower index, then lowest label). */
+RDN_API rdn_status rdn_knn_predict(rdn_ctx *ctx, rdn_tensor *pred, const rdn_tensor *z,
+                                   const rdn_tensor *ztr, const rdn_tensor *ytr, int k);
+/* out [m, k] (f32/f64) = `on` at (i, labels[i]) and `off` elsewhere (labels outside
+** [0, k) give a row of `off`). */
+RDN_API rdn_status rdn_onehot(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *labels,
+                              double on, double off);
 
 #ifdef __cplusplus
 }

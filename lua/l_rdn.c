@@ -1,0 +1,21 @@
+/*
+** l_rdn.c -- luaopen_rdn_core, the entry point of the binding: builds the rdn.core
+** table from each l_<module>.c (tensor first: the others add methods to rdn.Tensor).
+** lua/rdn/init.lua builds the public `rdn` table on top of it.
+*/
+#include "l_util.h"
+
+int luaopen_rdn_core(lua_State *L);
+
+int luaopen_rdn_core(lua_State *L) {
+  luaL_checkversion(L);
+  lua_newtable(L);
+  rdn__lua_init(L);
+  rdn__lua_open_tensor(L);
+  rdn__lua_open_ctx(L);
+  rdn__lua_open_npy(L);
+  rdn__lua_open_elementwise(L);
+  rdn__lua_open_reduce(L);
+  rdn__lua_open_gemm(L);
+  return 1;
+}
