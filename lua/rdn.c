@@ -183,7 +183,6 @@ static int incomplete(lua_State *L, int status) {
 /* Reads one statement (more lines while incomplete) and compiles it, trying
 ** "return <line>" first so expressions print their value, as lua.c does. */
 static int load_line(lua_State *L, const char *first) {
-  luaL_Buffer b;
   char line[4096];
   lua_pushfstring(L, "return %s", first);
   int status = luaL_loadbuffer(L, lua_tostring(L, -1), lua_rawlen(L, -1), "=stdin");
@@ -199,11 +198,11 @@ static int load_line(lua_State *L, const char *first) {
     fputs(">> ", stdout);
     fflush(stdout);
     if (!fgets(line, sizeof line, stdin)) break;
-    luaL_buffinit(L, &b);
-    luaL_addvalue(&b);                             /* code so far (moved into b) */
-    luaL_addchar(&b, '\n');
-    luaL_addstring(&b, line);
-    luaL_pushresult(&b);
+    size_t l = strlen(line);
+    if (l && line[l - 1] == '\n') line[--l] = 0;
+    lua_pushliteral(L, "\n");
+    lua_pushstring(L, line);
+    lua_concat(L, 3);                              /* code so far .. "\n" .. line */
   }
   lua_remove(L, -2);                               /* the source text */
   return status;
