@@ -77,19 +77,20 @@ rdn_status rdn_axpby(rdn_ctx *ctx, rdn_tensor *y, double a, const rdn_tensor *x,
                      fn, y->offset, x->offset);
   if ((s = need_finite_scalar(ctx, fn, "a", a)) != RDN_OK) return s;
   if ((s = need_finite_scalar(ctx, fn, "b", b)) != RDN_OK) return s;
-  if ((s = rdn__kernel(ctx, "elementwise", x->dtype, NULL, "axpby", &k)) != RDN_OK) return s;
+  const char *name = b == 0 ? "axpy0" : "axpby";
+  if ((s = rdn__kernel(ctx, "elementwise", x->dtype, NULL, name, &k)) != RDN_OK) return s;
   cl_ulong yo = y->offset, xo = x->offset, n = rdn_tensor_numel(x);
   cl_double ad = a, bd = b;
   cl_float af = (cl_float)a, bf = (cl_float)b;
   if (x->dtype == RDN_F64)
-    s = RDN_ARGS(ctx, k, "axpby", RDN_TARG(y, yo), RDN_TARG(x, xo), RDN_ARG(n), RDN_ARG(ad),
+    s = RDN_ARGS(ctx, k, name, RDN_TARG(y, yo), RDN_TARG(x, xo), RDN_ARG(n), RDN_ARG(ad),
                  RDN_ARG(bd));
   else
-    s = RDN_ARGS(ctx, k, "axpby", RDN_TARG(y, yo), RDN_TARG(x, xo), RDN_ARG(n), RDN_ARG(af),
+    s = RDN_ARGS(ctx, k, name, RDN_TARG(y, yo), RDN_TARG(x, xo), RDN_ARG(n), RDN_ARG(af),
                  RDN_ARG(bf));
   if (s != RDN_OK) return s;
   size_t gws = (size_t)n;
-  return rdn__launch(ctx, k, "axpby", 1, &gws, NULL);
+  return rdn__launch(ctx, k, name, 1, &gws, NULL);
 }
 
 /* "NaN", "Inf" or "-Inf" */
@@ -147,7 +148,7 @@ static rdn_status report_nonfinite(rdn_ctx *ctx, const char *fn, const rdn_tenso
                    argname ? argname : "x", nonfinite_name(v), part, i, where);
 }
 
-/* Chunks keep the element index inside the kernel's 32-bit flag. */
+/* Chunks keep the element and scalar indices inside the kernel's 32-bit range. */
 #define FINITE_CHUNK ((size_t)1 << 31)
 
 rdn_status rdn__check_finite(rdn_ctx *ctx, const char *fn, const rdn_tensor *x,
@@ -157,18 +158,29 @@ rdn_status rdn__check_finite(rdn_ctx *ctx, const char *fn, const rdn_tensor *x,
   cl_mem flag;
   if (!ctx) return RDN_EINVAL;
   if ((s = need_float(ctx, fn, argname ? argname : "x", x)) != RDN_OK) return s;
-  if ((s = rdn__kernel(ctx, "elementwise", x->dtype, NULL, "find_nonfinite", &k)) != RDN_OK)
-    return s;
-  size_t n = rdn_tensor_numel(x);
+  int chunks = rdn__reduce_chunked(ctx);
+  const char *name = chunks ? "find_nonfinite_chunks" : "find_nonfinite";
+  if ((s = rdn__kernel(ctx, "elementwise", x->dtype, NULL, name, &k)) != RDN_OK) return s;
+  size_t n = rdn_tensor_numel(x), spe = x->dtype == RDN_C64 ? 2 : 1;
   for (size_t c0 = 0; c0 < n; c0 += FINITE_CHUNK) {
     cl_ulong off = x->offset + c0, cn = n - c0 < FINITE_CHUNK ? n - c0 : FINITE_CHUNK, fo = 0;
+    cl_ulong ns = cn * spe;
     cl_uint hit;
+    size_t gws, lws = 1, *lp = NULL;
     if ((s = rdn__flag_reset(ctx, fn, &flag)) != RDN_OK) return s;
-    s = RDN_ARGS(ctx, k, "find_nonfinite", RDN_TARG(x, off), RDN_ARG(cn), RDN_ARG(flag),
-                 RDN_ARG(fo));
+    if (chunks) {
+      size_t nw = rdn__chunk_split(ctx, (size_t)ns);
+      cl_ulong chunk = rdn__round_up((size_t)((ns + nw - 1) / nw), 8);
+      gws = (size_t)((ns + chunk - 1) / chunk);
+      lp = &lws;
+      s = RDN_ARGS(ctx, k, name, RDN_TARG(x, off), RDN_ARG(cn), RDN_ARG(chunk), RDN_ARG(flag),
+                   RDN_ARG(fo));
+    } else {
+      gws = (size_t)((ns + 7) / 8);
+      s = RDN_ARGS(ctx, k, name, RDN_TARG(x, off), RDN_ARG(cn), RDN_ARG(flag), RDN_ARG(fo));
+    }
     if (s != RDN_OK) return s;
-    size_t gws = (size_t)cn;
-    if ((s = rdn__launch(ctx, k, "find_nonfinite", 1, &gws, NULL)) != RDN_OK) return s;
+    if ((s = rdn__launch(ctx, k, name, 1, &gws, lp)) != RDN_OK) return s;
     if ((s = rdn__flag_read(ctx, fn, &hit)) != RDN_OK) return s;
     if (hit != UINT32_MAX) return report_nonfinite(ctx, fn, x, argname, c0 + hit);
   }

@@ -132,6 +132,11 @@ rdn_status rdn__scratch(rdn_ctx *ctx, const char *fn, size_t nacc, cl_mem *buf);
 ** kernels atomic_min into it; read back blocks and returns the word. */
 rdn_status rdn__flag_reset(rdn_ctx *ctx, const char *fn, cl_mem *buf);
 rdn_status rdn__flag_read(rdn_ctx *ctx, const char *fn, cl_uint *v);
+/* 1: CPU form of reductions and scans (few work-items on contiguous chunks), 0: GPU
+** form (work-group trees); by device type, RDN_REDUCE=chunk|tree overrides. */
+int rdn__reduce_chunked(const rdn_ctx *ctx);
+/* Number of chunk-form work-items for `ns` scalars (a few per compute unit). */
+size_t rdn__chunk_split(const rdn_ctx *ctx, size_t ns);
 /* Validates a tensor argument: not NULL, of this ctx, a dtype the device supports. */
 rdn_status rdn__tensor_arg(rdn_ctx *ctx, const char *fn, const char *arg, const rdn_tensor *t);
 /* rdn_check_finite with the caller's name in the message ("<fn>: 'Z' has NaN at ..."). */

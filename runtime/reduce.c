@@ -70,17 +70,24 @@ rdn_status rdn__flag_read(rdn_ctx *ctx, const char *fn, cl_uint *v) {
 
 /* RDN_REDUCE=tree|chunk overrides the per-device choice (tests use it to run the GPU
 ** form on a CPU); default: chunks on CPU devices, trees elsewhere. */
-static int use_tree(const rdn_ctx *ctx) {
+int rdn__reduce_chunked(const rdn_ctx *ctx) {
   const char *e = getenv("RDN_REDUCE");
-  if (e && !strcmp(e, "tree")) return 1;
-  if (e && !strcmp(e, "chunk")) return 0;
-  return !ctx->info.is_cpu;
+  if (e && !strcmp(e, "tree")) return 0;
+  if (e && !strcmp(e, "chunk")) return 1;
+  return ctx->info.is_cpu;
 }
+static int use_tree(const rdn_ctx *ctx) { return !rdn__reduce_chunked(ctx); }
 
 /* Target number of work-items for the chunk form: a few per compute unit. */
 static size_t chunk_workers(const rdn_ctx *ctx) {
   size_t w = 4 * (size_t)(ctx->info.compute_units > 0 ? ctx->info.compute_units : 1);
   return w < 8 ? 8 : w > 256 ? 256 : w;
+}
+
+size_t rdn__chunk_split(const rdn_ctx *ctx, size_t ns) {
+  size_t np = chunk_workers(ctx), maxp = (ns + CHUNK_MIN - 1) / CHUNK_MIN;
+  if (np > maxp) np = maxp;
+  return np < 1 ? 1 : np;
 }
 
 /* Power-of-two work-group size for the tree kernels, within the kernel's limit. */
@@ -111,9 +118,9 @@ static rdn_status reduce_all(rdn_ctx *ctx, const char *fn, const rdn_tensor *x, 
   rdn_status s;
   cl_kernel k, kf;
   cl_mem scr;
-  *out = 0;
   if (!ctx) return RDN_EINVAL;
   if (!out) return rdn__fail(ctx, RDN_EINVAL, "%s: 'out' is NULL", fn);
+  *out = 0;
   if ((s = float_input(ctx, fn, "x", x)) != RDN_OK) return s;
   int tree = use_tree(ctx);
   const char *name = tree ? (op ? "sumsq_tree" : "sum_tree") : (op ? "sumsq_chunks" : "sum_chunks");
@@ -133,10 +140,7 @@ static rdn_status reduce_all(rdn_ctx *ctx, const char *fn, const rdn_tensor *x, 
     gws = np * lws;
   } else {
     /* Contiguous chunks, a multiple of 32 scalars, at least CHUNK_MIN each. */
-    np = chunk_workers(ctx);
-    size_t maxp = (size_t)((ns + CHUNK_MIN - 1) / CHUNK_MIN);
-    if (np > maxp) np = maxp;
-    if (np < 1) np = 1;
+    np = rdn__chunk_split(ctx, (size_t)ns);
     cl_ulong chunk = rdn__round_up((size_t)((ns + np - 1) / np), 32);
     np = (size_t)((ns + chunk - 1) / chunk);
     if ((s = rdn__scratch(ctx, fn, np, &scr)) != RDN_OK) return s;
