@@ -4,8 +4,9 @@
 ** contiguously; each work-item then keeps an MR x NR tile of C in vector registers.
 ** No __local and no barrier(): PoCL runs such kernels at full speed.
 */
-/* -D MR (rows per tile), VW (vector width: 8 or 16), NV (vectors per tile row);
-** NR = VW * NV.  Complex tiles keep real and imaginary parts in separate vectors. */
+/* -D MR (rows per tile, a multiple of 8), VW (vector width: 8 or 16), NV (vectors per
+** tile row), PK (k values per pack work-item); NR = VW * NV.  Complex tiles keep real
+** and imaginary parts in separate vectors.  The host (runtime/gemm.c) picks them. */
 #ifndef MR
 #define MR 8
 #endif
@@ -38,50 +39,110 @@
 #define IHI ((MASK)(4, 12, 5, 13, 6, 14, 7, 15))
 #endif
 
-/* op(X)[i, j] for a row-major X with leading dimension ld; trans 0 none, 1 T, 2 H. */
-inline elem op_get(__global const elem *x, ulong ld, int trans, ulong i, ulong j) {
-  elem v = trans ? x[j * ld + i] : x[i * ld + j];
-#if RDN_COMPLEX
-  if (trans == 2) v.y = -v.y;
+/* Pack work-items copy PK consecutive k of one panel: source rows that are contiguous
+** along the panel are copied eight elements at a time, the others are read along k.
+** The vector types also keep PoCL from vectorising across work-items, which would turn
+** these copies into scatters. */
+#ifndef PK
+#define PK 16
 #endif
-  return v;
+#if RDN_DTYPE == 2
+#define V8 float16                  /* eight complex values */
+#define LD8(p) vload16(0, (__global const float *)(p))
+#define ST8(v, p) vstore16((v), 0, (__global float *)(p))
+#define STP8(v, p) vstore16((v), 0, (__private float *)(p))
+#define CONJ8(v) ((v) * (float16)(1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1))
+#define CJ(v, t) ((t) == 2 ? CONJ(v) : (v))
+#else
+#define V8 CAT(RS, 8)
+#define LD8(p) vload8(0, (p))
+#define ST8(v, p) vstore8((v), 0, (p))
+#define STP8(v, p) vstore8((v), 0, (__private RS *)(p))
+#define CONJ8(v) (v)
+#define CJ(v, t) (v)
+#endif
+
+/* t[0..PK) = s[0..nk), vector loads when the chunk is whole (PK: a multiple of 8). */
+inline void read_k(__global const elem *s, ulong nk, elem *t) {
+  if (nk == PK) {
+    UNROLL for (int k = 0; k < PK; k += 8) STP8(LD8(s + k), t + k);
+  } else {
+    for (ulong k = 0; k < nk; k++) t[k] = s[k];
+  }
 }
 
-/* Ap[b][p][k][r] = op(A)[p*MR + r, k] (0 past row m).  Global (k, p, batch). */
+/* Ap[b][p][k][r] = op(A)[p*MR + r, k], 0 past row m (MR is a multiple of 8).
+** Global (p, k / PK, batch): neighbouring work-items read neighbouring source bytes. */
 __kernel void pack_a(__global const elem *a, ulong aoff, ulong sa, ulong m, ulong kk,
                      ulong lda, int ta, __global elem *ap, ulong np) {
-  ulong k = get_global_id(0), p = get_global_id(1), b = get_global_id(2);
-  if (k >= kk || p >= np) return;
+  ulong p = get_global_id(0), k0 = get_global_id(1) * PK, b = get_global_id(2);
+  if (k0 >= kk || p >= np) return;
   a += aoff + b * sa;
-  __global elem *o = ap + ((b * np + p) * kk + k) * MR;
-  UNROLL for (int r = 0; r < MR; r++) {
-    ulong i = p * MR + r;
-    o[r] = i < m ? op_get(a, lda, ta, i, k) : (elem)0;
+  __global elem *o = ap + ((b * np + p) * kk + k0) * MR;
+  ulong i0 = p * MR, nk = min((ulong)PK, kk - k0), ni = min((ulong)MR, m - i0);
+  if (ta) {                                   /* op(A)[i, k] = A[k, i] (conj for H) */
+    for (ulong k = 0; k < nk; k++, o += MR) {
+      __global const elem *s = a + (k0 + k) * lda + i0;
+      if (ni == MR) {
+        UNROLL for (int w = 0; w < MR; w += 8) {
+          V8 x = LD8(s + w);
+          ST8(ta == 2 ? CONJ8(x) : x, o + w);
+        }
+      } else {
+        for (int r = 0; r < MR; r++) o[r] = r < (int)ni ? CJ(s[r], ta) : (elem)0;
+      }
+    }
+  } else {                                    /* op(A)[i, k] = A[i, k] */
+    for (int r = 0; r < MR; r++) {
+      elem t[PK];
+      if (r < (int)ni) read_k(a + (i0 + r) * lda + k0, nk, t);
+      else for (int k = 0; k < PK; k++) t[k] = (elem)0;
+      for (ulong k = 0; k < nk; k++) o[k * MR + r] = t[k];
+    }
   }
 }
 
-/* Bp[b][q][k][c] = op(B)[k, q*NR + c] (0 past column n); complex panels are planar:
-** NR real parts, then NR imaginary parts.  Global (k, q, batch). */
+/* Bp[b][q][k][c] = op(B)[k, q*NR + c], 0 past column n; complex panels are planar (NR
+** real parts, then NR imaginary parts).  Global (q, k / PK, batch). */
+#if RDN_COMPLEX
+#define PUT_B(o, c, v) ((o)[c] = (v).x, (o)[NR + (c)] = (v).y)
+#define BROW (2 * NR)
+#else
+#define PUT_B(o, c, v) ((o)[c] = (v))
+#define BROW NR
+#endif
 __kernel void pack_b(__global const elem *bm, ulong boff, ulong sb, ulong n, ulong kk,
                      ulong ldb, int tb, __global real *bp, ulong nq) {
-  ulong k = get_global_id(0), q = get_global_id(1), b = get_global_id(2);
-  if (k >= kk || q >= nq) return;
+  ulong q = get_global_id(0), k0 = get_global_id(1) * PK, b = get_global_id(2);
+  if (k0 >= kk || q >= nq) return;
   bm += boff + b * sb;
+  __global real *o = bp + ((b * nq + q) * kk + k0) * BROW;
+  ulong j0 = q * NR, nk = min((ulong)PK, kk - k0), nj = min((ulong)NR, n - j0);
+  if (!tb) {                                  /* op(B)[k, j] = B[k, j] */
+    for (ulong k = 0; k < nk; k++, o += BROW) {
+      __global const elem *s = bm + (k0 + k) * ldb + j0;
+      if (nj == NR) {
+        UNROLL for (int w = 0; w < NR; w += 8) {
+          V8 x = LD8(s + w);
 #if RDN_COMPLEX
-  __global real *o = bp + ((b * nq + q) * kk + k) * (2 * NR);
-  UNROLL for (int c = 0; c < NR; c++) {
-    ulong j = q * NR + c;
-    elem v = j < n ? op_get(bm, ldb, tb, k, j) : (elem)0;
-    o[c] = v.x;
-    o[NR + c] = v.y;
-  }
+          vstore8(x.even, 0, o + w);
+          vstore8(x.odd, 0, o + NR + w);
 #else
-  __global real *o = bp + ((b * nq + q) * kk + k) * NR;
-  UNROLL for (int c = 0; c < NR; c++) {
-    ulong j = q * NR + c;
-    o[c] = j < n ? op_get(bm, ldb, tb, k, j) : (elem)0;
-  }
+          ST8(x, o + w);
 #endif
+        }
+      } else {
+        for (int c = 0; c < NR; c++) PUT_B(o, c, c < (int)nj ? s[c] : (elem)0);
+      }
+    }
+  } else {                                    /* op(B)[k, j] = B[j, k] (conj for H) */
+    for (int c = 0; c < NR; c++) {
+      elem t[PK];
+      if (c < (int)nj) read_k(bm + (j0 + c) * ldb + k0, nk, t);
+      else for (int k = 0; k < PK; k++) t[k] = (elem)0;
+      for (ulong k = 0; k < nk; k++) PUT_B(o + k * BROW, c, CJ(t[k], tb));
+    }
+  }
 }
 
 /* C[b] tile (p, q) = alpha * sum_k Ap[p][k] x Bp[q][k] + beta * C (C not read when

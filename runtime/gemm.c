@@ -13,6 +13,7 @@
 
 /* Packed scratch larger than this is split over the batch (never below one matrix). */
 #define SCRATCH_CAP ((size_t)256 << 20)
+#define PK 16                  /* k values per pack work-item (-D PK) */
 
 struct rdn_gemm_state {
   rdn_gemm_provider provider;  /* set by rdn_gemm_provider_set; AUTO: env / device */
@@ -192,31 +193,31 @@ static rdn_status ensure(rdn_ctx *ctx, cl_mem *buf, size_t *cap, size_t bytes) {
   return RDN_OK;
 }
 
-/* Tile shape for a job: MR rows x (VW * NV) columns per work-item. */
+/* Tile shape for a job: MR rows x (VW * NV) columns per work-item, kept in MR * NV
+** vector registers (complex: twice that).  MR must be a multiple of 8 (pack_a copies
+** eight elements at a time); narrow C gets narrow tiles so less of each tile is padding. */
 typedef struct { int mr, vw, nv; } tile;
 
 static tile pick_tile(const gemm_job *j) {
   tile t;
   if (j->dt == RDN_C64) {
-    t.mr = 6; t.vw = j->n <= 8 ? 8 : 16; t.nv = 1;
+    t.mr = 8; t.vw = j->n <= 8 ? 8 : 16; t.nv = 1;
   } else if (j->dt == RDN_F64) {
     t.mr = 8; t.vw = 8; t.nv = j->n <= 8 ? 1 : 2;
   } else {
     t.mr = 8; t.vw = j->n <= 8 ? 8 : 16; t.nv = j->n <= 16 ? 1 : 2;
   }
-  const char *d = getenv("RDN_GEMM_DEVTILE");
-  if (d) sscanf(d, "%d,%d,%d", &t.mr, &t.vw, &t.nv);
   return t;
 }
 
 static rdn_status run_own(rdn_ctx *ctx, const gemm_job *j) {
   rdn_status s;
   cl_kernel kpa, kpb, kt;
-  char opts[96];
+  char opts[128];
   tile t = pick_tile(j);
   size_t nr = (size_t)t.vw * (size_t)t.nv, es = rdn_dtype_size(j->dt);
   cl_ulong np = (j->m + (size_t)t.mr - 1) / (size_t)t.mr, nq = (j->n + nr - 1) / nr;
-  snprintf(opts, sizeof opts, "-D MR=%d -D VW=%d -D NV=%d", t.mr, t.vw, t.nv);
+  snprintf(opts, sizeof opts, "-D MR=%d -D VW=%d -D NV=%d -D PK=%d", t.mr, t.vw, t.nv, PK);
   if ((s = rdn__kernel(ctx, "gemm", j->dt, opts, "pack_a", &kpa)) ||
       (s = rdn__kernel(ctx, "gemm", j->dt, opts, "pack_b", &kpb)) ||
       (s = rdn__kernel(ctx, "gemm", j->dt, opts, "gemm_tile", &kt)))
@@ -237,14 +238,14 @@ static rdn_status run_own(rdn_ctx *ctx, const gemm_job *j) {
   cl_double ad = j->alpha, bd = j->beta;
   /* Fixed local sizes (kernels check bounds): PoCL compiles one work-group function per
   ** local size, so sizes that vary with the shape would recompile on new shapes. */
-  static const size_t plw[3] = { 16, 1, 1 }, lw[3] = { 4, 1, 1 };
+  static const size_t plw[3] = { 4, 1, 1 }, lw[3] = { 4, 1, 1 };
   for (size_t b0 = 0; b0 < j->batch; b0 += chunk) {
     size_t nb = j->batch - b0 < chunk ? j->batch - b0 : chunk;
     cl_ulong aoff = j->aoff + b0 * j->sa, boff = j->boff + b0 * j->sb;
     cl_ulong coff = j->coff + b0 * j->sc;
     /* a broadcast operand is packed once, on the first chunk */
     if (j->sa || b0 == 0) {
-      size_t gw[3] = { j->k, np, j->sa ? nb : 1 };
+      size_t gw[3] = { np, (j->k + PK - 1) / PK, j->sa ? nb : 1 };
       if ((s = RDN_ARGS(ctx, kpa, "gemm_pack_a", RDN_ARG(j->a), RDN_ARG(aoff), RDN_ARG(sa),
                         RDN_ARG(m), RDN_ARG(kk), RDN_ARG(lda), RDN_ARG(ta), RDN_ARG(g->ap),
                         RDN_ARG(np))) ||
@@ -252,7 +253,7 @@ static rdn_status run_own(rdn_ctx *ctx, const gemm_job *j) {
         return s;
     }
     if (j->sb || b0 == 0) {
-      size_t gw[3] = { j->k, nq, j->sb ? nb : 1 };
+      size_t gw[3] = { nq, (j->k + PK - 1) / PK, j->sb ? nb : 1 };
       if ((s = RDN_ARGS(ctx, kpb, "gemm_pack_b", RDN_ARG(j->b), RDN_ARG(boff), RDN_ARG(sb),
                         RDN_ARG(n), RDN_ARG(kk), RDN_ARG(ldb), RDN_ARG(tb), RDN_ARG(g->bp),
                         RDN_ARG(nq))) ||
