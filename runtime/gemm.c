@@ -236,9 +236,11 @@ static rdn_status run_own(rdn_ctx *ctx, const gemm_job *j) {
   cl_ulong sa = j->sa, sb = j->sb, sc = j->sc, sap = j->sa ? np : 0, sbp = j->sb ? nq : 0;
   cl_float af = (cl_float)j->alpha, bf = (cl_float)j->beta;
   cl_double ad = j->alpha, bd = j->beta;
-  /* Fixed local sizes (kernels check bounds): PoCL compiles one work-group function per
-  ** local size, so sizes that vary with the shape would recompile on new shapes. */
-  static const size_t plw[3] = { 4, 1, 1 }, lw[3] = { 4, 1, 1 };
+  /* Few fixed local sizes (kernels check bounds): PoCL compiles one work-group function
+  ** per local size.  Groups of 4 tiles share a B panel in cache; with few tiles, one tile
+  ** per group keeps every core busy. */
+  static const size_t plw[3] = { 4, 1, 1 }, lw4[3] = { 4, 1, 1 }, lw1[3] = { 1, 1, 1 };
+  const size_t *lw = (size_t)np * (size_t)nq * j->batch >= 64 ? lw4 : lw1;
   for (size_t b0 = 0; b0 < j->batch; b0 += chunk) {
     size_t nb = j->batch - b0 < chunk ? j->batch - b0 : chunk;
     cl_ulong aoff = j->aoff + b0 * j->sa, boff = j->boff + b0 * j->sb;
