@@ -147,7 +147,9 @@ RDN_API size_t rdn_tensor_offset(const rdn_tensor *t);       /* in elements */
 RDN_API const char *rdn_tensor_shape_str(const rdn_tensor *t, char *buf, size_t len);
 
 /* --------------------------------------------------------------- elementwise */
-/* All in-place ops act on the whole tensor; x and y must have equal numel and dtype. */
+/* All in-place ops act on the whole tensor (f32/f64/c64; real scalars, which must be
+** finite); x and y must have equal numel and dtype, and may be the same tensor but must
+** not partially overlap.  b = 0 does not read y (BLAS), so a NaN in y does not spread. */
 RDN_API rdn_status rdn_scale(rdn_ctx *ctx, rdn_tensor *x, double alpha);        /* x *= a */
 RDN_API rdn_status rdn_axpby(rdn_ctx *ctx, rdn_tensor *y, double a, const rdn_tensor *x,
                              double b);                                         /* y = a x + b y */
@@ -157,21 +159,29 @@ RDN_API rdn_status rdn_axpby(rdn_ctx *ctx, rdn_tensor *y, double a, const rdn_te
 ** rounding of log/cos/sin.  f32/f64/c64; c64 is the standard complex normal: real and
 ** imaginary parts independent N(0, 1/2), so E|z|^2 = 1. */
 RDN_API rdn_status rdn_randn(rdn_ctx *ctx, rdn_tensor *x, uint64_t seed);
-/* RDN_EVALUE naming `argname`, the flat index and the value if x holds NaN/Inf. */
+/* RDN_EVALUE naming `argname`, the flat index and the value if x holds NaN/Inf (c64:
+** in either part), the first one in memory order, e.g. "rdn_check_finite: 'Z' has NaN at
+** index 37 (row 5, col 2)".  One kernel and a 4-byte read when x is clean. */
 RDN_API rdn_status rdn_check_finite(rdn_ctx *ctx, const rdn_tensor *x, const char *argname);
 
 /* ------------------------------------------------------------------ reduce */
 /* Whole-tensor sums accumulated in double on the device (chunked, CPU-friendly).
-** For c64, sum returns the real part's sum and sumsq the sum of |z|^2. */
+** For c64, sum returns the real part's sum and sumsq the sum of |z|^2.  f32/f64/c64.
+** RDN_REDUCE=chunk|tree forces the CPU form (few work-items on contiguous chunks) or
+** the GPU form (work-group trees) of every reduction; default by device type. */
 RDN_API rdn_status rdn_sum(rdn_ctx *ctx, const rdn_tensor *x, double *out);
 RDN_API rdn_status rdn_sumsq(rdn_ctx *ctx, const rdn_tensor *x, double *out);
-/* Row-wise over a tensor viewed as [rows, rest]: out[r] = ||x[r,:]|| (real dtype of x). */
+/* Row-wise over a tensor viewed as [rows, rest]: out[r] = ||x[r,:]||, accumulated in
+** double; out has `rows` elements of x's real dtype (f32 for c64). */
 RDN_API rdn_status rdn_row_norms(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x);
 /* x[r,:] /= max(||x[r,:]||, clamp)  (SPEC §0.1 uses clamp = 1e-8). */
 RDN_API rdn_status rdn_normalize_rows(rdn_ctx *ctx, rdn_tensor *x, double clamp);
-/* out (i32, [rows]) = argmax over the row (first maximum wins). Real dtypes. */
+/* out (i32, `rows` elements) = argmax over the row (first maximum wins; a NaN counts as
+** the maximum, so a row with NaN gives its first NaN, as numpy.argmax).  f32/f64. */
 RDN_API rdn_status rdn_argmax_rows(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x);
-/* out[i,:] = x[idx[i],:]; idx is i32 [n]; an index out of range is RDN_EINVAL. */
+/* out[i,:] = x[idx[i],:]; idx is i32 with n elements, out is [n, rest of x], any dtype.
+** An index out of range is RDN_EINVAL naming the first bad position and its value (rows
+** with valid indices are written all the same); out must not overlap x. */
 RDN_API rdn_status rdn_gather_rows(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
                                    const rdn_tensor *idx);
 

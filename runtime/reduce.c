@@ -363,6 +363,10 @@ rdn_status rdn_gather_rows(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
                      cols, n, rdn_tensor_shape_str(x, b, sizeof b));
   if (n >= UINT32_MAX)
     return rdn__fail(ctx, RDN_EINVAL, "%s: too many indices: %zu", fn, n);
+  if (out->buf == x->buf && out->offset < x->offset + rdn_tensor_numel(x) &&
+      x->offset < out->offset + rdn_tensor_numel(out))
+    return rdn__fail(ctx, RDN_EINVAL, "%s: 'out' overlaps 'x' (offsets %zu and %zu)", fn,
+                     out->offset, x->offset);
   /* Copied as 32-bit words, so one kernel serves every dtype. */
   cl_ulong wpe = rdn_dtype_size(x->dtype) / 4, rw = cols * wpe;
   cl_ulong oo = out->offset * wpe, xo = x->offset * wpe, io = idx->offset, nn = n, fo = 0;

@@ -125,7 +125,7 @@ static void box_muller(double u1, double u2, double *z) {
   z[1] = r * sin(two_pi * u2);
 }
 
-static double u24(uint32_t a) { return ((a >> 8) + 0.5) * 5.9604644775390625e-8; }
+static double u23(uint32_t a) { return ((a >> 9) + 0.5) * 1.1920928955078125e-7; }
 static double u53(uint32_t a, uint32_t b) {
   return ((double)(((uint64_t)a << 21) | (b >> 11)) + 0.5) * 1.1102230246251565e-16;
 }
@@ -140,8 +140,8 @@ static double ref_normal(uint64_t seed, size_t i, int f64) {
   if (f64) {
     box_muller(u53(w[0], w[1]), u53(w[2], w[3]), z);
   } else {
-    box_muller(u24(w[0]), u24(w[1]), z);
-    box_muller(u24(w[2]), u24(w[3]), z + 2);
+    box_muller(u23(w[0]), u23(w[1]), z);
+    box_muller(u23(w[2]), u23(w[3]), z + 2);
   }
   return z[i % per];
 }
@@ -169,8 +169,9 @@ static void randn_stream(rdn_ctx *ctx, rdn_dtype dt, size_t n, uint64_t seed) {
   CHECK_OK(ctx, rdn_randn(ctx, x, seed));
   double *r = th_read(x), *ref = malloc(nv * sizeof *ref), sc = dt == RDN_C64 ? sqrt(0.5) : 1;
   for (size_t i = 0; i < nv; i++) ref[i] = sc * ref_normal(seed, i, dt == RDN_F64);
-  /* f32: float log/sqrt/cospi (a few ulp each, OpenCL limits) on values up to 5.9 */
-  double tol = dt == RDN_F64 ? 1e-13 : 4e-6;
+  /* f32: the uniforms are exact, the rest is float arithmetic of the log/cos/sin
+  ** polynomials, / and sqrt (OpenCL allows 2.5 and 3 ulp): ~2e-7 seen, 1e-6 allowed */
+  double tol = dt == RDN_F64 ? 1e-13 : 1e-6;
   CHECK(th_relerr(r, ref, nv, 1) <= tol, "randn %s n=%zu matches the host Philox+Box-Muller "
         "reference: err %g", rdn_dtype_name(dt), n, th_relerr(r, ref, nv, 1));
   free(ref);
@@ -240,7 +241,7 @@ static void randn_determinism(rdn_ctx *ctx) {
     box_muller(u53(0x6627e8d5, 0xe169c58d), u53(0xbc57ac4c, 0x9b00dbd8), z);
     CHECK(fabs(rk[0] - z[0]) < 1e-13 && fabs(rk[1] - z[1]) < 1e-13, "randn f64 known answer");
   } else {
-    box_muller(u24(0x6627e8d5), u24(0xe169c58d), z);
+    box_muller(u23(0x6627e8d5), u23(0xe169c58d), z);
     CHECK(fabs(rk[0] - z[0]) < 1e-5, "randn f32 known answer");
   }
   free(rk);

@@ -241,6 +241,16 @@ static void bad_input(rdn_ctx *ctx) {
   CHECK_ERR(ctx, rdn_gather_rows(ctx, o, f, i4), RDN_EINVAL, "shape mismatch: out is [4 x 3], "
             "want 4 rows of 5");
   CHECK_ERR(ctx, rdn_gather_rows(ctx, f, f, NULL), RDN_EINVAL, "'idx' is NULL");
+  rdn_tensor *top = NULL, *bot = NULL, *i2 = NULL;
+  size_t two = 2;
+  CHECK_OK(ctx, rdn_tensor_rows(&top, f, 0, 2));
+  CHECK_OK(ctx, rdn_tensor_rows(&bot, f, 1, 2));
+  CHECK_OK(ctx, rdn_tensor_new(ctx, &i2, RDN_I32, 1, &two));
+  CHECK_ERR(ctx, rdn_gather_rows(ctx, bot, top, i2), RDN_EINVAL, "'out' overlaps 'x' (offsets "
+            "5 and 0)");
+  rdn_tensor_release(i2);
+  rdn_tensor_release(top);
+  rdn_tensor_release(bot);
   rdn_tensor_release(i5);
   rdn_tensor_release(o);
   rdn_tensor_release(d4);
