@@ -1,151 +1,201 @@
 /*
-** gram.cl -- Gram matrices G = Z^H Z (rows of Z are samples).  Z is first packed
-** (strides, sample permutation, conjugation, zero padding, NaN/Inf detection), then
-** each work-item owns a GB x GB block of G and accumulates register micro-tiles over
-** chunks of KC samples (no __local, no barriers: the CPU-friendly shape), then the
-** finish kernels mirror, scale and shift.  Also: label validation, counts and sort.
+** gram.cl -- Gram matrices G = Z^H Z (rows of Z are samples).  Z is first packed into
+** sample-major panels (strides, sample permutation, conjugation, zero padding, NaN/Inf
+** detection); each work-item keeps an MR x NR tile of G in registers (no __local, no
+** barriers: the CPU-friendly shape), only tiles on or above the diagonal; the finish
+** kernels mirror, scale and shift.  Also: label validation, counts and a stable sort.
 */
-#define GB 64      /* edge of the G block owned by one work-item */
-#define KC 128     /* samples per chunk; chunk sums are added to G (blocked summation) */
-#define MR 8       /* rows of a register micro-tile */
+#define KC 256     /* samples per chunk; chunk sums are added to G (blocked summation) */
+#define MR 8       /* rows of a register tile (A panels are MR features wide) */
+#define UNROLL _Pragma("unroll")
 
 #if RDN_DTYPE == 0
 typedef float16 vec;
-#define VLOAD(p) vload16(0, p)
-#define VSTORE(v, p) vstore16(v, 0, p)
-#define NV 2                 /* vectors per micro-tile row */
-#define VW 16                /* elements per vector */
+#define VW 16                /* lanes per vector */
+#define NV 2                 /* vectors per tile row */
 #elif RDN_DTYPE == 1
 typedef double8 vec;
-#define VLOAD(p) vload8(0, p)
-#define VSTORE(v, p) vstore8(v, 0, p)
+#define VW 8
 #define NV 2
-#define VW 8
 #else
-typedef float16 vec;         /* 8 complex numbers, interleaved re, im */
-#define VLOAD(p) vload16(0, (__global const float *)(p))
-#define VSTORE(v, p) vstore16(v, 0, (__global float *)(p))
+typedef float16 vec;         /* complex B panels are planar: NR real, then NR imaginary */
+#define VW 16
 #define NV 1
-#define VW 8
 #endif
-#define NC (NV * VW)         /* columns of a micro-tile; the host pads d to a multiple */
+#define NR (NV * VW)         /* columns of a tile = width of a B panel; dp is a multiple */
+#define VLOAD(i, p) CAT(vload, VW)(i, p)
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
 
 #if RDN_COMPLEX
 #define FINITE(v) (isfinite((v).x) && isfinite((v).y))
 #define HCONJ(v) ((elem)((v).x, -(v).y))
 #define ZERO ((elem)(0, 0))
-#define REAL1(v) ((elem)((v), 0))
+#define BROW (2 * NR)
 #else
 #define FINITE(v) isfinite(v)
 #define HCONJ(v) (v)
 #define ZERO ((elem)0)
-#define REAL1(v) ((elem)(v))
+#define BROW NR
 #endif
 
-/* zp[b][r][c] = z[b*sb + R*sr + C*sc] for c < nc (0 up to ncp), where R = perm[r] when
-** pax == 0, C = perm[c] when pax == 1, else the index itself; conjugated when cj.
-** The smallest source index holding NaN/Inf goes to *bad (atomic_min; bad may be NULL).
-** Grid (nr, nb). */
-__kernel void gram_pack(__global elem *zp, ulong zpoff, ulong nb, ulong nr, ulong nc, ulong ncp,
-                        __global const elem *z, ulong zoff, long sb, long sr, long sc,
+/* Packs W (element (b, r, c) at z[b*sb + R*sr + C*sc], R = perm[r] when pax == 0, C =
+** perm[c] when pax == 1; conjugated when cj) into panels for G = W^H W:
+**   ap[b][p][r][i] = conj(W[b][r][p*MR + i])   (MR wide, sample-major)
+**   bp[b][q][r][j] = W[b][r][q*NR + j]         (NR wide; complex: planar re | im)
+** zero past nc (up to dp).  The smallest source index holding NaN/Inf goes to *bad
+** (atomic_min; bad may be NULL).  Grid (nr, nq, nb): NR columns of one sample row. */
+__kernel void gram_pack(__global elem *ap, __global real *bp, ulong nb, ulong nr, ulong nc,
+                        ulong dp, __global const elem *z, ulong zoff, long sb, long sr, long sc,
                         __global const int *perm, ulong poff, int pax, int cj,
                         __global uint *bad) {
-  ulong r = get_global_id(0), b = get_global_id(1);
-  if (r >= nr || b >= nb) return;
+  ulong r = get_global_id(0), q = get_global_id(1), b = get_global_id(2);
+  ulong np = dp / MR, nq = dp / NR;
+  if (r >= nr || q >= nq || b >= nb) return;
   z += zoff;
   if (perm) perm += poff;
-  long rr = pax == 0 ? (long)perm[r] : (long)r;
-  __global const elem *src = z + (long)b * sb + rr * sr;
-  __global elem *dst = zp + zpoff + (b * nr + r) * ncp;
+  long rr = pax == 0 ? (long)perm[r] : (long)r, base = (long)b * sb + rr * sr;
+  __global const elem *src = z + base;
+  __global elem *pa = ap + ((b * np + q * (NR / MR)) * nr + r) * MR;
+  __global real *pb = bp + ((b * nq + q) * nr + r) * BROW;
   uint first = UINT_MAX;
-  for (ulong c = 0; c < nc; c++) {
-    long cc = pax == 1 ? (long)perm[c] : (long)c;
-    elem v = src[cc * sc];
-    if (!FINITE(v)) first = min(first, (uint)((long)b * sb + rr * sr + cc * sc));
+  ulong c0 = q * NR;
+  const ulong pn = nr * MR;                  /* distance between A panels */
+  if (sc == 1 && pax != 1 && c0 + NR <= nc) {
+    /* contiguous full panel row: vector loads, vector stores */
+#if RDN_DTYPE == 0
+    float16 a0 = vload16(0, src + c0), a1 = vload16(0, src + c0 + 16);
+    if (all(isfinite(a0)) && all(isfinite(a1))) {
+      vstore16(a0, 0, pb);
+      vstore16(a1, 0, pb + 16);
+      vstore8(a0.lo, 0, pa);
+      vstore8(a0.hi, 0, pa + pn);
+      vstore8(a1.lo, 0, pa + 2 * pn);
+      vstore8(a1.hi, 0, pa + 3 * pn);
+      return;
+    }
+#elif RDN_DTYPE == 1
+    double8 a0 = vload8(0, src + c0), a1 = vload8(0, src + c0 + 8);
+    if (all(isfinite(a0)) && all(isfinite(a1))) {
+      vstore8(a0, 0, pb);
+      vstore8(a1, 0, pb + 8);
+      vstore8(a0, 0, pa);
+      vstore8(a1, 0, pa + pn);
+      return;
+    }
+#else
+    __global const float *fs = (__global const float *)(src + c0);
+    float16 a0 = vload16(0, fs), a1 = vload16(1, fs);
+    if (all(isfinite(a0)) && all(isfinite(a1))) {
+      const float16 sg = (float16)(1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1);
+      float s = cj ? -1.0f : 1.0f;           /* W = conj(Z) when cj */
+      vstore8(a0.even, 0, pb);
+      vstore8(a1.even, 0, pb + 8);
+      vstore8(s * a0.odd, 0, pb + NR);
+      vstore8(s * a1.odd, 0, pb + NR + 8);
+      __global float *fa = (__global float *)pa;
+      vstore16(cj ? a0 : a0 * sg, 0, fa);        /* ap = conj(W) */
+      vstore16(cj ? a1 : a1 * sg, 0, fa + 2 * pn);
+      return;
+    }
+#endif
+  }
+  _Pragma("unroll") for (int j = 0; j < NR; j++) {
+    ulong c = c0 + j;
+    elem v = ZERO;
+    if (c < nc) {
+      long cc = pax == 1 ? (long)perm[c] : (long)c;
+      v = src[cc * sc];
+      if (!FINITE(v)) first = min(first, (uint)(base + cc * sc));
+    }
 #if RDN_COMPLEX
     if (cj) v.y = -v.y;
+    pb[j] = v.x;
+    pb[NR + j] = v.y;
+#else
+    pb[j] = v;
 #endif
-    dst[c] = v;
+    pa[(j / MR) * pn + j % MR] = HCONJ(v);
   }
-  for (ulong c = nc; c < ncp; c++) dst[c] = ZERO;
   if (first != UINT_MAX && bad) atomic_min(bad, first);
 }
 
-/* One micro-tile: rows it..it+MR, columns jt..jt+NC of g += (or =) the chunk [c0, c1). */
-static void micro(__global elem *g, __global const elem *zb, ulong dp, ulong it, ulong jt,
-                  long c0, long c1, int first) {
-#if RDN_COMPLEX
-  /* conj(a) b with b = (br, bi) interleaved in v and swapped in w:
-  ** re = a.x br + a.y bi, im = a.x bi - a.y br  ->  A = a.x v, B = a.y w, G = A + sgn B */
-  vec A[MR], B[MR];
-  for (int r = 0; r < MR; r++) A[r] = B[r] = (vec)0;
-  for (long s = c0; s < c1; s++) {
-    __global const elem *row = zb + s * dp;
-    vec v = VLOAD(row + jt), w = v.s1032547698badcfe;
-#pragma unroll
-    for (int r = 0; r < MR; r++) {
-      elem a = row[it + r];
-      A[r] = mad((vec)a.x, v, A[r]);
-      B[r] = mad((vec)a.y, w, B[r]);
-    }
-  }
-  const vec sgn = (vec)(1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1);
-  for (int r = 0; r < MR; r++) {
-    __global elem *p = g + (it + r) * dp + jt;
-    vec c = mad(B[r], sgn, A[r]);
-    VSTORE(first ? c : c + VLOAD(p), p);
-  }
-#else
-  vec A[MR][NV];
-  for (int r = 0; r < MR; r++)
-    for (int n = 0; n < NV; n++) A[r][n] = (vec)0;
-  for (long s = c0; s < c1; s++) {
-    __global const elem *row = zb + s * dp;
-    vec v[NV];
-#pragma unroll
-    for (int n = 0; n < NV; n++) v[n] = VLOAD(row + jt + n * VW);
-#pragma unroll
-    for (int r = 0; r < MR; r++) {
-      vec a = (vec)row[it + r];
-#pragma unroll
-      for (int n = 0; n < NV; n++) A[r][n] = mad(a, v[n], A[r][n]);
-    }
-  }
-  for (int r = 0; r < MR; r++)
-    for (int n = 0; n < NV; n++) {
-      __global elem *p = g + (it + r) * dp + jt + n * VW;
-      VSTORE(first ? A[r][n] : A[r][n] + VLOAD(p), p);
-    }
-#endif
-}
-
-/* gs[q] (q = seg * nb + b, [dp, dp]) = Z_{b, seg}^H Z_{b, seg}, upper block pairs only
-** (the finish kernels mirror).  zp [nb, m, dp]; segment s is samples [seg[s], seg[s+1])
-** (seg NULL: one segment [0, m)).  One work-item per (q, block pair I <= J). */
-__kernel void gram_blk(__global elem *gs, __global const elem *zp, ulong nb, ulong m,
-                       ulong dp, __global const int *seg, ulong segoff, ulong nseg) {
-  ulong nbk = (dp + GB - 1) / GB, npair = nbk * (nbk + 1) / 2;
-  ulong gid = get_global_id(0);
-  if (gid >= nseg * nb * npair) return;
-  ulong p = gid % npair, q = gid / npair, b = q % nb, sg = q / nb;
-  ulong I = 0, len = nbk;
-  while (p >= len) { p -= len; I++; len--; }
-  ulong J = I + p;
-  ulong i0 = I * GB, i1 = min(i0 + GB, dp), j0 = J * GB, j1 = min(j0 + GB, dp);
+/* gs[t] ([dp, dp], t = seg * nb + b) = W_{b,seg}^H W_{b,seg} on and above the diagonal
+** tiles (the finish kernels mirror).  Tile (p, q) = rows p*MR.., columns q*NR..; segment
+** s is samples [seg[s], seg[s+1]) (seg NULL: [0, m)).  Sums of KC samples are kept in
+** registers and added into gs.  Grid (p, q, t): neighbours share the B panel. */
+__kernel void gram_tile(__global elem *gs, __global const elem *ap, __global const real *bp,
+                        ulong nb, ulong m, ulong dp, __global const int *seg, ulong segoff,
+                        ulong nseg) {
+  ulong p = get_global_id(0), q = get_global_id(1), t = get_global_id(2);
+  ulong np = dp / MR, nq = dp / NR;
+  if (p >= np || q >= nq || t >= nseg * nb || (q + 1) * NR <= p * MR) return;
+  ulong b = t % nb, sg = t / nb;
   long s0 = 0, s1 = (long)m;
   if (seg) { seg += segoff; s0 = seg[sg]; s1 = seg[sg + 1]; }
-  __global const elem *zb = zp + b * m * dp;
-  __global elem *g = gs + q * dp * dp;
-  if (s1 <= s0) {            /* empty segment: a zero Gram */
-    for (ulong i = i0; i < i1; i++)
-      for (ulong j = j0; j < j1; j++) g[i * dp + j] = ZERO;
+  __global const elem *pa0 = ap + (b * np + p) * m * MR;
+  __global const real *pb0 = bp + (b * nq + q) * m * BROW;
+  __global real *g = (__global real *)(gs + t * dp * dp + p * MR * dp + q * NR);
+  const ulong ld = dp * (RDN_COMPLEX ? 2 : 1);       /* row stride of g in reals */
+  if (s1 <= s0) {
+    for (int r = 0; r < MR; r++)
+      for (ulong j = 0; j < NR * (RDN_COMPLEX ? 2 : 1); j++) g[r * ld + j] = 0;
     return;
   }
   for (long c0 = s0; c0 < s1; c0 += KC) {
     long c1 = min(c0 + KC, s1);
-    for (ulong it = i0; it < i1; it += MR)
-      for (ulong jt = j0; jt < j1; jt += NC)
-        if (jt + NC > it) micro(g, zb, dp, it, jt, c0, c1, c0 == s0);
+    __global const elem *pa = pa0 + c0 * MR;
+    __global const real *pb = pb0 + c0 * BROW;
+#if RDN_COMPLEX
+    /* conj(a) b with a from ap (already conjugated) and b planar */
+    vec re[MR], im[MR];
+    UNROLL for (int r = 0; r < MR; r++) re[r] = im[r] = (vec)0;
+    for (long s = c0; s < c1; s++) {
+      vec br = VLOAD(0, pb), bi = VLOAD(1, pb);
+      UNROLL for (int r = 0; r < MR; r++) {
+        float2 x = pa[r];
+        re[r] = fma((vec)x.x, br, re[r]);
+        re[r] = fma((vec)(-x.y), bi, re[r]);
+        im[r] = fma((vec)x.x, bi, im[r]);
+        im[r] = fma((vec)x.y, br, im[r]);
+      }
+      pa += MR;
+      pb += BROW;
+    }
+    const uint16 lo = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const uint16 hi = (uint16)(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    UNROLL for (int r = 0; r < MR; r++) {
+      __global real *row = g + r * ld;
+      vec a = shuffle2(re[r], im[r], lo), c = shuffle2(re[r], im[r], hi);
+      if (c0 != s0) {
+        a += vload16(0, row);
+        c += vload16(1, row);
+      }
+      vstore16(a, 0, row);
+      vstore16(c, 1, row);
+    }
+#else
+    vec acc[MR][NV];
+    UNROLL for (int r = 0; r < MR; r++)
+      UNROLL for (int v = 0; v < NV; v++) acc[r][v] = (vec)0;
+    for (long s = c0; s < c1; s++) {
+      vec bv[NV];
+      UNROLL for (int v = 0; v < NV; v++) bv[v] = VLOAD(v, pb);
+      UNROLL for (int r = 0; r < MR; r++) {
+        vec x = (vec)pa[r];
+        UNROLL for (int v = 0; v < NV; v++) acc[r][v] = fma(x, bv[v], acc[r][v]);
+      }
+      pa += MR;
+      pb += BROW;
+    }
+    UNROLL for (int r = 0; r < MR; r++)
+      UNROLL for (int v = 0; v < NV; v++) {
+        __global real *row = g + r * ld + v * VW;
+        vec a = acc[r][v];
+        if (c0 != s0) a += VLOAD(0, row);
+        CAT(vstore, VW)(a, 0, row);
+      }
+#endif
   }
 }
 
@@ -240,4 +290,12 @@ __kernel void label_scatter(__global const int *y, ulong yoff, ulong m, int k, u
     int v = y[i];
     if (v >= 0 && v < k) perm[hist[(ulong)v * P + c]++] = (int)i;
   }
+}
+
+/* out[f][r] = in[r][f] for in [rest, F] (the last axis moved first).  Grid (rest, F). */
+__kernel void last_first(__global elem *out, ulong ooff, __global const elem *in, ulong ioff,
+                         ulong rest, ulong F) {
+  ulong r = get_global_id(0), f = get_global_id(1);
+  if (r >= rest || f >= F) return;
+  out[ooff + f * rest + r] = in[ioff + r * F + f];
 }

@@ -83,6 +83,7 @@ void rdn_ctx_destroy(rdn_ctx *c) {
   rdn__gemm_free(c);
   rdn__fft_free(c);
   rdn__reduce_free(c);
+  rdn__linalg_free(c);
   rdn__programs_free(c);
   if (c->queue) clReleaseCommandQueue(c->queue);
   if (c->context) clReleaseContext(c->context);

@@ -23,50 +23,96 @@ cl_mem rdn__buffer(rdn_ctx *ctx, const char *fn, size_t bytes, rdn_status *st) {
   return m;
 }
 
-/* Columns of a micro-tile (kernels/gram.cl NC): the packed width is a multiple. */
-static size_t gram_pad(rdn_dtype dt) { return dt == RDN_F32 ? 32 : dt == RDN_F64 ? 16 : 8; }
+struct rdn_linalg_state {
+  cl_mem buf[RDN_LINALG_SLOTS];
+  size_t bytes[RDN_LINALG_SLOTS];
+};
+
+rdn_status rdn__linalg_scratch(rdn_ctx *ctx, const char *fn, int slot, size_t bytes,
+                               cl_mem *out) {
+  rdn_status s;
+  *out = NULL;
+  if (!ctx->linalg && !(ctx->linalg = calloc(1, sizeof *ctx->linalg)))
+    return rdn__fail(ctx, RDN_ENOMEM, "%s: out of host memory", fn);
+  rdn_linalg_state *st = ctx->linalg;
+  if (st->bytes[slot] < bytes) {
+    if (st->buf[slot]) clReleaseMemObject(st->buf[slot]);
+    st->buf[slot] = NULL;
+    st->bytes[slot] = 0;
+    size_t want = rdn__round_up(bytes, 1 << 16);
+    if (!(st->buf[slot] = rdn__buffer(ctx, fn, want, &s))) return s;
+    st->bytes[slot] = want;
+  }
+  *out = st->buf[slot];
+  return RDN_OK;
+}
+
+void rdn__linalg_free(rdn_ctx *ctx) {
+  if (!ctx->linalg) return;
+  for (int i = 0; i < RDN_LINALG_SLOTS; i++)
+    if (ctx->linalg->buf[i]) clReleaseMemObject(ctx->linalg->buf[i]);
+  free(ctx->linalg);
+  ctx->linalg = NULL;
+}
+
+rdn_status rdn__tensor_over(rdn_ctx *ctx, cl_mem buf, size_t off, rdn_dtype dt, int ndim,
+                            const size_t *shape, rdn_tensor **out) {
+  rdn_tensor *t = calloc(1, sizeof *t);
+  *out = NULL;
+  if (!t) return rdn__fail(ctx, RDN_ENOMEM, "out of host memory");
+  clRetainMemObject(buf);
+  t->ctx = ctx;
+  t->buf = buf;
+  t->offset = off;
+  t->ndim = ndim;
+  t->dtype = dt;
+  t->refs = 1;
+  memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+  *out = t;
+  return RDN_OK;
+}
+
+/* Columns of a register tile (kernels/gram.cl NR): the packed width is a multiple. */
+static size_t gram_pad(rdn_dtype dt) { return dt == RDN_F32 ? 32 : 16; }
+
+/* Fixed local sizes: PoCL compiles one work-group function per local size. */
+static const size_t LW1[2] = { 8, 1 }, LW3[3] = { 4, 1, 1 }, LWP[3] = { 64, 1, 1 };
 
 rdn_status rdn__gram_raw(rdn_ctx *ctx, const char *fn, const rdn__gram_src *src, cl_mem bad,
                          cl_mem *gs, size_t *dpo) {
   rdn_dtype dt = src->z->dtype;
   size_t es = rdn_dtype_size(dt), dp = rdn__round_up(src->nc, gram_pad(dt));
-  size_t nseg = src->seg ? src->nseg : 1;
-  cl_kernel kp, kb;
+  size_t nseg = src->seg ? src->nseg : 1, panel = src->nb * src->nr * dp * es;
+  cl_kernel kp, kt;
   rdn_status s;
-  cl_mem zp = NULL;
+  cl_mem ap, bp;
   *gs = NULL;
   *dpo = dp;
   if ((s = rdn__kernel(ctx, "gram", dt, NULL, "gram_pack", &kp)) != RDN_OK ||
-      (s = rdn__kernel(ctx, "gram", dt, NULL, "gram_blk", &kb)) != RDN_OK)
+      (s = rdn__kernel(ctx, "gram", dt, NULL, "gram_tile", &kt)) != RDN_OK)
     return s;
-  if (!(zp = rdn__buffer(ctx, fn, src->nb * src->nr * dp * es, &s))) return s;
-  if (!(*gs = rdn__buffer(ctx, fn, nseg * src->nb * dp * dp * es, &s))) goto done;
-  cl_ulong zpoff = 0, nb = src->nb, nr = src->nr, nc = src->nc, ncp = dp, zoff = src->z->offset;
-  cl_ulong poff = src->poff, m = src->nr, dpl = dp, segoff = src->segoff, ns = nseg;
+  if ((s = rdn__linalg_scratch(ctx, fn, 0, panel, &ap)) != RDN_OK ||
+      (s = rdn__linalg_scratch(ctx, fn, 1, panel, &bp)) != RDN_OK ||
+      (s = rdn__linalg_scratch(ctx, fn, 2, nseg * src->nb * dp * dp * es, gs)) != RDN_OK)
+    return s;
+  cl_ulong nb = src->nb, nr = src->nr, nc = src->nc, dpl = dp, zoff = src->z->offset;
+  cl_ulong poff = src->poff, segoff = src->segoff, ns = nseg;
   cl_long sb = src->sb, sr = src->sr, sc = src->sc;
   cl_int pax = src->perm ? src->pax : -1, cj = src->conj && dt == RDN_C64;
   cl_mem perm = src->perm, seg = src->seg;
-  if ((s = RDN_ARGS(ctx, kp, "gram_pack", RDN_ARG(zp), RDN_ARG(zpoff), RDN_ARG(nb), RDN_ARG(nr),
-                    RDN_ARG(nc),
-                    RDN_ARG(ncp), RDN_ARG(src->z->buf), RDN_ARG(zoff), RDN_ARG(sb),
-                    RDN_ARG(sr), RDN_ARG(sc), RDN_ARG(perm), RDN_ARG(poff), RDN_ARG(pax),
-                    RDN_ARG(cj), RDN_ARG(bad))) != RDN_OK)
-    goto done;
-  size_t g2[2] = { src->nr, src->nb };
-  if ((s = rdn__launch(ctx, kp, "gram_pack", 2, g2, NULL)) != RDN_OK) goto done;
-  size_t nbk = (dp + 63) / 64, gws = nseg * src->nb * (nbk * (nbk + 1) / 2);
-  if ((s = RDN_ARGS(ctx, kb, "gram_blk", RDN_ARG(*gs), RDN_ARG(zp), RDN_ARG(nb), RDN_ARG(m),
-                    RDN_ARG(dpl), RDN_ARG(seg), RDN_ARG(segoff), RDN_ARG(ns))) != RDN_OK)
-    goto done;
-  size_t lws = 1;
-  s = rdn__launch(ctx, kb, "gram_blk", 1, &gws, &lws);
-done:
-  if (zp) clReleaseMemObject(zp);
-  if (s != RDN_OK && *gs) {
-    clReleaseMemObject(*gs);
-    *gs = NULL;
-  }
-  return s;
+  if ((s = RDN_ARGS(ctx, kp, "gram_pack", RDN_ARG(ap), RDN_ARG(bp), RDN_ARG(nb), RDN_ARG(nr),
+                    RDN_ARG(nc), RDN_ARG(dpl), RDN_ARG(src->z->buf), RDN_ARG(zoff),
+                    RDN_ARG(sb), RDN_ARG(sr), RDN_ARG(sc), RDN_ARG(perm), RDN_ARG(poff),
+                    RDN_ARG(pax), RDN_ARG(cj), RDN_ARG(bad))) != RDN_OK)
+    return s;
+  size_t gp[3] = { src->nr, dp / gram_pad(dt), src->nb };
+  if ((s = rdn__launch(ctx, kp, "gram_pack", 3, gp, LWP)) != RDN_OK) return s;
+  size_t g3[3] = { dp / 8, dp / gram_pad(dt), nseg * src->nb };
+  if ((s = RDN_ARGS(ctx, kt, "gram_tile", RDN_ARG(*gs), RDN_ARG(ap), RDN_ARG(bp), RDN_ARG(nb),
+                    RDN_ARG(nr), RDN_ARG(dpl), RDN_ARG(seg), RDN_ARG(segoff),
+                    RDN_ARG(ns))) != RDN_OK)
+    return s;
+  return rdn__launch(ctx, kt, "gram_tile", 3, g3, LW3);
 }
 
 /* Writes host values as the device's `real` (f32 for f32/c64, f64 for f64). */
@@ -123,7 +169,7 @@ rdn_status rdn__gram_finish(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem o
       (s = set_real(ctx, k, "gram_finish", 8, dt, alpha)) == RDN_OK &&
       (s = set_real(ctx, k, "gram_finish", 9, dt, diag)) == RDN_OK) {
     size_t g2[2] = { d, nmat };
-    s = rdn__launch(ctx, k, "gram_finish", 2, g2, NULL);
+    s = rdn__launch(ctx, k, "gram_finish", 2, g2, LW1);
   }
   if (sc) clReleaseMemObject(sc);
   return s;
@@ -143,7 +189,7 @@ rdn_status rdn__gram_sum(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem out,
       (s = set_real(ctx, k, "gram_sum", 9, dt, diag)) != RDN_OK)
     return s;
   size_t g2[2] = { d, nb };
-  return rdn__launch(ctx, k, "gram_sum", 2, g2, NULL);
+  return rdn__launch(ctx, k, "gram_sum", 2, g2, LW1);
 }
 
 rdn_status rdn__labels(rdn_ctx *ctx, const char *fn, const rdn_tensor *y, size_t m, int k,
@@ -295,10 +341,8 @@ rdn_status rdn_gram(rdn_ctx *ctx, rdn_tensor *g, const rdn_tensor *z, rdn_gram_s
   cl_mem gs;
   size_t dp;
   if ((s = rdn__gram_raw(ctx, fn, &src, NULL, &gs, &dp)) != RDN_OK) return s;
-  s = rdn__gram_finish(ctx, fn, z->dtype, g->buf, g->offset, gs, n, dp, b, NULL, 0, 1, alpha,
-                       diag);
-  clReleaseMemObject(gs);
-  return s;
+  return rdn__gram_finish(ctx, fn, z->dtype, g->buf, g->offset, gs, n, dp, b, NULL, 0, 1,
+                          alpha, diag);
 }
 
 rdn_status rdn_gram_classes(rdn_ctx *ctx, rdn_tensor *g, const rdn_tensor *z,
@@ -323,7 +367,6 @@ rdn_status rdn_gram_classes(rdn_ctx *ctx, rdn_tensor *g, const rdn_tensor *z,
   if ((s = rdn__gram_raw(ctx, fn, &src, NULL, &gs, &dp)) == RDN_OK) {
     s = rdn__gram_finish(ctx, fn, z->dtype, g->buf, g->offset, gs, d, dp, (size_t)k * b, alpha,
                          (size_t)k, b, 1.0, diag);
-    clReleaseMemObject(gs);
   }
   clReleaseMemObject(meta);
   clReleaseMemObject(perm);
@@ -372,16 +415,11 @@ rdn_status rdn_last_axis_first(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *
   size_t f = in->shape[in->ndim - 1], rest = rdn_tensor_numel(in) / f;
   cl_kernel k;
   rdn_status s;
-  if ((s = rdn__kernel(ctx, "gram", in->dtype, NULL, "gram_pack", &k)) != RDN_OK) return s;
-  cl_ulong oo = out->offset, nb = 1, nr = f, nc = rest, ncp = rest, zoff = in->offset, poff = 0;
-  cl_long sb = 0, sr = 1, sc = (cl_long)f;
-  cl_int pax = -1, cj = 0;
-  cl_mem none = NULL;
-  if ((s = RDN_ARGS(ctx, k, "gram_pack", RDN_ARG(out->buf), RDN_ARG(oo), RDN_ARG(nb), RDN_ARG(nr),
-                    RDN_ARG(nc), RDN_ARG(ncp), RDN_ARG(in->buf), RDN_ARG(zoff), RDN_ARG(sb),
-                    RDN_ARG(sr), RDN_ARG(sc), RDN_ARG(none), RDN_ARG(poff), RDN_ARG(pax),
-                    RDN_ARG(cj), RDN_ARG(none))) != RDN_OK)
+  if ((s = rdn__kernel(ctx, "gram", in->dtype, NULL, "last_first", &k)) != RDN_OK) return s;
+  cl_ulong oo = out->offset, io = in->offset, rl = rest, fl = f;
+  if ((s = RDN_ARGS(ctx, k, "last_first", RDN_ARG(out->buf), RDN_ARG(oo), RDN_ARG(in->buf),
+                    RDN_ARG(io), RDN_ARG(rl), RDN_ARG(fl))) != RDN_OK)
     return s;
-  size_t g2[2] = { f, 1 };
-  return rdn__launch(ctx, k, "gram_pack", 2, g2, NULL);
+  size_t g2[2] = { rest, f };
+  return rdn__launch(ctx, k, "last_first", 2, g2, LW1);
 }

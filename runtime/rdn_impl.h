@@ -16,6 +16,7 @@ typedef struct rdn_prof_entry rdn_prof_entry;   /* launch.c */
 typedef struct rdn_gemm_state rdn_gemm_state;   /* gemm.c */
 typedef struct rdn_fft_state rdn_fft_state;     /* fft.c */
 typedef struct rdn_reduce_state rdn_reduce_state; /* reduce.c */
+typedef struct rdn_linalg_state rdn_linalg_state; /* gram.c */
 
 struct rdn_ctx {
   cl_platform_id platform;
@@ -35,6 +36,7 @@ struct rdn_ctx {
   rdn_gemm_state *gemm;
   rdn_fft_state *fft;
   rdn_reduce_state *reduce;    /* reduce.c scratch (see the block at the end) */
+  rdn_linalg_state *linalg;    /* gram.c scratch (linear algebra block) */
   int ok;                      /* 1 once the device is usable */
 };
 
@@ -168,7 +170,17 @@ typedef struct {
 } rdn__gram_src;
 /* A new device buffer, or NULL with the failure in *st (RDN_EDEVMEM / RDN_ECL). */
 cl_mem rdn__buffer(rdn_ctx *ctx, const char *fn, size_t bytes, rdn_status *st);
-/* Packs and accumulates: *gs (caller releases) holds nseg*nb upper triangles with row
+/* Per-ctx scratch buffers kept between calls (a fresh buffer costs page faults on first
+** touch: ~5 ms per 16 MiB on PoCL).  Slot use: 0-2 Gram panels and sums, 3-4 batched
+** Cholesky, 5 blocked Cholesky, 6 coding-rate matrices.  Not retained: do not release. */
+#define RDN_LINALG_SLOTS 8
+rdn_status rdn__linalg_scratch(rdn_ctx *ctx, const char *fn, int slot, size_t bytes,
+                               cl_mem *out);
+void rdn__linalg_free(rdn_ctx *ctx);           /* called by rdn_ctx_destroy */
+/* A tensor header over a scratch buffer (retained; released with the tensor). */
+rdn_status rdn__tensor_over(rdn_ctx *ctx, cl_mem buf, size_t off, rdn_dtype dt, int ndim,
+                            const size_t *shape, rdn_tensor **out);
+/* Packs and accumulates: *gs (scratch slot 2) holds nseg*nb upper triangles with row
 ** stride *dp.  NaN/Inf in the source records its smallest flat index in bad (uint,
 ** may be NULL; not read here). */
 rdn_status rdn__gram_raw(rdn_ctx *ctx, const char *fn, const rdn__gram_src *src, cl_mem bad,
