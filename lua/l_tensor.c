@@ -275,6 +275,18 @@ static int m_totable(lua_State *L) {
 
 #define SHOW 6   /* elements shown by __tostring */
 
+static void format_elem(rdn_dtype dt, const unsigned char *p, char *out, size_t len) {
+  float f[2];
+  double d;
+  int32_t i;
+  switch (dt) {
+    case RDN_F32: memcpy(f, p, 4); snprintf(out, len, "%.6g", f[0]); break;
+    case RDN_F64: memcpy(&d, p, 8); snprintf(out, len, "%.6g", d); break;
+    case RDN_I32: memcpy(&i, p, 4); snprintf(out, len, "%d", (int)i); break;
+    case RDN_C64: memcpy(f, p, 8); snprintf(out, len, "%.6g%+.6gi", f[0], f[1]); break;
+  }
+}
+
 static int m_tostring(lua_State *L) {
   l_tensor *ud = luaL_checkudata(L, 1, RDN_TENSOR_MT);
   char shape[96], num[64];
@@ -298,15 +310,7 @@ static int m_tostring(lua_State *L) {
   rdn_tensor_release(head);
   rdn_tensor_release(flat);
   for (size_t i = 0; ok && i < k; i++) {
-    const unsigned char *p = buf + i * es;
-    if (dt == RDN_F32) { float x; memcpy(&x, p, 4); snprintf(num, sizeof num, "%.6g", x); }
-    else if (dt == RDN_F64) { double x; memcpy(&x, p, 8); snprintf(num, sizeof num, "%.6g", x); }
-    else if (dt == RDN_I32) { int32_t x; memcpy(&x, p, 4); snprintf(num, sizeof num, "%d", x); }
-    else {
-      float x[2];
-      memcpy(x, p, 8);
-      snprintf(num, sizeof num, "%.6g%+.6gi", x[0], x[1]);
-    }
+    format_elem(dt, buf + i * es, num, sizeof num);
     luaL_addstring(&b, i ? ", " : "");
     luaL_addstring(&b, num);
   }
