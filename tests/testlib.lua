@@ -5,9 +5,17 @@
 -- "N passed, N failed" and exits 1 when anything failed.
 local T = { passed = 0, failed = 0 }
 
-local function where()
-  local info = debug.getinfo(3, "Sl")
-  return info and (info.short_src .. ":" .. (info.currentline or 0)) or "?"
+local here = debug.getinfo(1, "S").source
+
+local function where()            -- the first caller outside this file
+  for level = 2, 20 do
+    local info = debug.getinfo(level, "Sl")
+    if not info then break end
+    if info.source ~= here and info.what ~= "C" then
+      return info.short_src .. ":" .. (info.currentline or 0)
+    end
+  end
+  return "?"
 end
 
 local function record(ok, msg, why)
