@@ -12,7 +12,10 @@
 
 /* A binding module: `void rdn__lua_open_<module>(lua_State *L)` adds its functions to
 ** the rdn.core table on top of the stack (and may add tensor methods with
-** rdn__lua_methods).  luaopen_rdn_core (l_rdn.c) calls each once. */
+** rdn__lua_methods).  luaopen_rdn_core (l_rdn.c) calls each once.  To add one: write
+** lua/l_<module>.c ending with `<module>_funcs` / `<module>_methods` luaL_Reg tables,
+** declare its open function below and call it in l_rdn.c; rdn/init.lua re-exports every
+** rdn.core function as rdn.<name>, so nothing else needs editing. */
 void rdn__lua_open_ctx(lua_State *L);
 void rdn__lua_open_tensor(lua_State *L);
 void rdn__lua_open_npy(lua_State *L);
