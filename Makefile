@@ -7,6 +7,8 @@ CONFIGURE_FLAGS ?= --install-deps
 -include config.mk
 
 WERROR ?= -Werror
+V ?= 0
+Q = $(if $(filter 1,$(V)),,@)
 OPT ?= -O2 -g
 SAN ?=
 CFLAGS_ALL = -std=c11 $(OPT) -Wall -Wextra $(WERROR) -fPIC -MMD -MP -D_POSIX_C_SOURCE=200809L \
@@ -57,10 +59,12 @@ $(BUILD)/gen/lua_sources.c: $(LUA_FILES) $(BUILD)/tools/embed
 
 $(BUILD)/%.o: %.c config.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(if $(filter lua/%,$<),$(LUA_CFLAGS) -Ilua) -c -o $@ $<
+	@echo '  CC    $<'
+	$(Q)$(CC) $(CFLAGS_ALL) $(if $(filter lua/%,$<),$(LUA_CFLAGS) -Ilua) -c -o $@ $<
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
-	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+	@echo '  CC    $<'
+	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(OUT_A): $(RT_OBJ)
 	@mkdir -p $(dir $@)
@@ -82,14 +86,16 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/harness.o $(OUT_A)
 
 $(BUILD)/tests/%.o: tests/%.c config.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(BENCH_CFLAGS) -Itests -c -o $@ $<
+	@echo '  CC    $<'
+	$(Q)$(CC) $(CFLAGS_ALL) $(BENCH_CFLAGS) -Itests -c -o $@ $<
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/benchutil.o $(OUT_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DEP_LIBS) $(BENCH_LIBS)
 
 $(BUILD)/bench/%.o: bench/%.c config.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(BENCH_CFLAGS) -Ibench -c -o $@ $<
+	@echo '  CC    $<'
+	$(Q)$(CC) $(CFLAGS_ALL) $(BENCH_CFLAGS) -Ibench -c -o $@ $<
 
 rdn.pc: Makefile config.mk
 	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: rdn\nDescription: OpenCL runtime for white-box deep networks\nVersion: 0.1.0\nRequires.private: OpenCL\nLibs: -L$${libdir} -lrdn\nLibs.private: %s\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(DEP_LIBS)' > $@
