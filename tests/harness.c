@@ -104,9 +104,11 @@ double *th_read(rdn_tensor *t) {
     fprintf(stderr, "th_read: %s\n", rdn_ctx_error(rdn_tensor_ctx(t)));
     for (size_t i = 0; i < nv; i++) out[i] = NAN;
   } else {
-    for (size_t i = 0; i < nv; i++)
-      out[i] = dt == RDN_F64 ? ((double *)h)[i] : dt == RDN_I32 ? ((int *)h)[i]
-                                                                : ((float *)h)[i];
+    for (size_t i = 0; i < nv; i++) {   /* no ?: chain: int and float would meet as float */
+      if (dt == RDN_F64) out[i] = ((double *)h)[i];
+      else if (dt == RDN_I32) out[i] = ((int *)h)[i];
+      else out[i] = ((float *)h)[i];
+    }
   }
   free(h);
   return out;
