@@ -184,6 +184,8 @@ static void against_dft(rdn_ctx *ctx) {
     }
   }
   check_case(ctx, RDN_FFT_C2C, 1, 1, 1, 4, RDN_FFT_BACKWARD_NORM);   /* length 1 */
+  check_case(ctx, RDN_FFT_C2C, 1, 1, 143, 2, RDN_FFT_ORTHO);         /* radix 11 and 13 */
+  check_case(ctx, RDN_FFT_R2C, 2, 11, 13, 2, RDN_FFT_ORTHO);
   check_case(ctx, RDN_FFT_R2C, 2, 5, 1, 2, RDN_FFT_ORTHO);           /* W = 1 */
 }
 
