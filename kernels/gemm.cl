@@ -42,24 +42,26 @@
 /* Pack work-items copy PK consecutive k of one panel: source rows that are contiguous
 ** along the panel are copied eight elements at a time, the others are read along k.
 ** The vector types also keep PoCL from vectorising across work-items, which would turn
-** these copies into scatters. */
+** these copies into scatters.  Complex panels are planar: W real parts, then W
+** imaginary parts per k, so the tile kernel broadcasts scalars straight from memory. */
 #ifndef PK
 #define PK 16
 #endif
-#if RDN_DTYPE == 2
-#define V8 float16                  /* eight complex values */
-#define LD8(p) vload16(0, (__global const float *)(p))
-#define ST8(v, p) vstore16((v), 0, (__global float *)(p))
+#if RDN_COMPLEX
+#define LD8(p) vload16(0, (__global const float *)(p))      /* eight complex values */
 #define STP8(v, p) vstore16((v), 0, (__private float *)(p))
-#define CONJ8(v) ((v) * (float16)(1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1))
-#define CJ(v, t) ((t) == 2 ? CONJ(v) : (v))
+#define CJ(v, cj) ((cj) ? CONJ(v) : (v))
+#define PUT(o, w, v, W) ((o)[w] = (v).x, (o)[(W) + (w)] = (v).y)
+#define ST8P(v, o, W, cj) (vstore8((v).even, 0, (o)), vstore8((cj) ? -(v).odd : (v).odd, 0, \
+                                                             (o) + (W)))
+#define STEP(W) (2 * (W))
 #else
-#define V8 CAT(RS, 8)
 #define LD8(p) vload8(0, (p))
-#define ST8(v, p) vstore8((v), 0, (p))
 #define STP8(v, p) vstore8((v), 0, (__private RS *)(p))
-#define CONJ8(v) (v)
-#define CJ(v, t) (v)
+#define CJ(v, cj) (v)
+#define PUT(o, w, v, W) ((o)[w] = (v))
+#define ST8P(v, o, W, cj) vstore8((v), 0, (o))
+#define STEP(W) (W)
 #endif
 
 /* t[0..PK) = s[0..nk), vector loads when the chunk is whole (PK: a multiple of 8). */
@@ -71,91 +73,60 @@ inline void read_k(__global const elem *s, ulong nk, elem *t) {
   }
 }
 
-/* Ap[b][p][k][r] = op(A)[p*MR + r, k], 0 past row m (MR is a multiple of 8).
-** Global (p, k / PK, batch): neighbouring work-items read neighbouring source bytes. */
-__kernel void pack_a(__global const elem *a, ulong aoff, ulong sa, ulong m, ulong kk,
-                     ulong lda, int ta, __global elem *ap, ulong np) {
-  ulong p = get_global_id(0), k0 = get_global_id(1) * PK, b = get_global_id(2);
-  if (k0 >= kk || p >= np) return;
-  a += aoff + b * sa;
-  __global elem *o = ap + ((b * np + p) * kk + k0) * MR;
-  ulong i0 = p * MR, nk = min((ulong)PK, kk - k0), ni = min((ulong)MR, m - i0);
-  if (ta) {                                   /* op(A)[i, k] = A[k, i] (conj for H) */
-    for (ulong k = 0; k < nk; k++, o += MR) {
-      __global const elem *s = a + (k0 + k) * lda + i0;
-      if (ni == MR) {
-        UNROLL for (int w = 0; w < MR; w += 8) {
-          V8 x = LD8(s + w);
-          ST8(ta == 2 ? CONJ8(x) : x, o + w);
-        }
+/* Panel rows o[k] (stride STEP(W)) = op(X)[k0 + k, w0 + w] for k < nk, w < W (W a
+** multiple of 8), 0 from w = nw on.  direct: op(X)[k, w] = X[k, w], else X[w, k];
+** cj conjugates (complex H). */
+inline void pack_panel(__global const elem *x, ulong ld, int direct, int cj, ulong w0,
+                       ulong nw, ulong k0, ulong nk, int W, __global real *o) {
+  if (direct) {
+    for (ulong k = 0; k < nk; k++, o += STEP(W)) {
+      __global const elem *s = x + (k0 + k) * ld + w0;
+      if (nw == (ulong)W) {
+        for (int w = 0; w < W; w += 8) ST8P(LD8(s + w), o + w, W, cj);
       } else {
-        for (int r = 0; r < MR; r++) o[r] = r < (int)ni ? CJ(s[r], ta) : (elem)0;
+        for (int w = 0; w < W; w++) PUT(o, w, w < (int)nw ? CJ(s[w], cj) : (elem)0, W);
       }
     }
-  } else {                                    /* op(A)[i, k] = A[i, k] */
-    for (int r = 0; r < MR; r++) {
+  } else {
+    for (int w = 0; w < W; w++) {
       elem t[PK];
-      if (r < (int)ni) read_k(a + (i0 + r) * lda + k0, nk, t);
+      if (w < (int)nw) read_k(x + (w0 + w) * ld + k0, nk, t);
       else for (int k = 0; k < PK; k++) t[k] = (elem)0;
-      for (ulong k = 0; k < nk; k++) o[k * MR + r] = t[k];
+      for (ulong k = 0; k < nk; k++) PUT(o + k * STEP(W), w, CJ(t[k], cj), W);
     }
   }
 }
 
-/* Bp[b][q][k][c] = op(B)[k, q*NR + c], 0 past column n; complex panels are planar (NR
-** real parts, then NR imaginary parts).  Global (q, k / PK, batch). */
-#if RDN_COMPLEX
-#define PUT_B(o, c, v) ((o)[c] = (v).x, (o)[NR + (c)] = (v).y)
-#define BROW (2 * NR)
-#else
-#define PUT_B(o, c, v) ((o)[c] = (v))
-#define BROW NR
-#endif
+/* Ap[b][p][k][r] = op(A)[p*MR + r, k], 0 past row m.  Global (p, k / PK, batch):
+** neighbouring work-items read neighbouring source bytes. */
+__kernel void pack_a(__global const elem *a, ulong aoff, ulong sa, ulong m, ulong kk,
+                     ulong lda, int ta, __global real *ap, ulong np) {
+  ulong p = get_global_id(0), k0 = get_global_id(1) * PK, b = get_global_id(2);
+  if (k0 >= kk || p >= np) return;
+  pack_panel(a + aoff + b * sa, lda, ta != 0, ta == 2, p * MR, min((ulong)MR, m - p * MR),
+             k0, min((ulong)PK, kk - k0), MR, ap + ((b * np + p) * kk + k0) * STEP(MR));
+}
+
+/* Bp[b][q][k][c] = op(B)[k, q*NR + c], 0 past column n.  Global (q, k / PK, batch). */
 __kernel void pack_b(__global const elem *bm, ulong boff, ulong sb, ulong n, ulong kk,
                      ulong ldb, int tb, __global real *bp, ulong nq) {
   ulong q = get_global_id(0), k0 = get_global_id(1) * PK, b = get_global_id(2);
   if (k0 >= kk || q >= nq) return;
-  bm += boff + b * sb;
-  __global real *o = bp + ((b * nq + q) * kk + k0) * BROW;
-  ulong j0 = q * NR, nk = min((ulong)PK, kk - k0), nj = min((ulong)NR, n - j0);
-  if (!tb) {                                  /* op(B)[k, j] = B[k, j] */
-    for (ulong k = 0; k < nk; k++, o += BROW) {
-      __global const elem *s = bm + (k0 + k) * ldb + j0;
-      if (nj == NR) {
-        UNROLL for (int w = 0; w < NR; w += 8) {
-          V8 x = LD8(s + w);
-#if RDN_COMPLEX
-          vstore8(x.even, 0, o + w);
-          vstore8(x.odd, 0, o + NR + w);
-#else
-          ST8(x, o + w);
-#endif
-        }
-      } else {
-        for (int c = 0; c < NR; c++) PUT_B(o, c, c < (int)nj ? s[c] : (elem)0);
-      }
-    }
-  } else {                                    /* op(B)[k, j] = B[j, k] (conj for H) */
-    for (int c = 0; c < NR; c++) {
-      elem t[PK];
-      if (c < (int)nj) read_k(bm + (j0 + c) * ldb + k0, nk, t);
-      else for (int k = 0; k < PK; k++) t[k] = (elem)0;
-      for (ulong k = 0; k < nk; k++) PUT_B(o + k * BROW, c, CJ(t[k], tb));
-    }
-  }
+  pack_panel(bm + boff + b * sb, ldb, tb == 0, tb == 2, q * NR, min((ulong)NR, n - q * NR),
+             k0, min((ulong)PK, kk - k0), NR, bp + ((b * nq + q) * kk + k0) * STEP(NR));
 }
 
 /* C[b] tile (p, q) = alpha * sum_k Ap[p][k] x Bp[q][k] + beta * C (C not read when
 ** beta == 0, so NaN there is overwritten).  sap / sbp: packed batch strides in
 ** panels (0 broadcasts).  Global (p, q, batch): consecutive work-items share one B
 ** panel, which stays in cache while the A panels stream. */
-__kernel void gemm_tile(__global const elem *ap, ulong sap, __global const real *bp,
+__kernel void gemm_tile(__global const real *ap, ulong sap, __global const real *bp,
                         ulong sbp, __global elem *c, ulong coff, ulong sc, ulong m, ulong n,
                         ulong kk, ulong ldc, ulong np, ulong nq, real alpha, real beta) {
   ulong p = get_global_id(0), q = get_global_id(1), b = get_global_id(2);
   if (p >= np || q >= nq) return;
 #if RDN_COMPLEX
-  __global const float2 *pa = ap + (b * sap + p) * kk * MR;
+  __global const float *pa = ap + (b * sap + p) * kk * (2 * MR);
   __global const float *pb = bp + (b * sbp + q) * kk * (2 * NR);
   VT re[MR][NV], im[MR][NV];
   UNROLL for (int r = 0; r < MR; r++)
@@ -167,19 +138,19 @@ __kernel void gemm_tile(__global const elem *ap, ulong sap, __global const real 
       bi[v] = VLOAD(NV + v, pb);
     }
     UNROLL for (int r = 0; r < MR; r++) {
-      float2 x = pa[r];
+      VT xr = (VT)pa[r], xi = (VT)pa[MR + r];
       UNROLL for (int v = 0; v < NV; v++) {
-        re[r][v] = fma((VT)x.x, br[v], re[r][v]);
-        re[r][v] = fma((VT)(-x.y), bi[v], re[r][v]);
-        im[r][v] = fma((VT)x.x, bi[v], im[r][v]);
-        im[r][v] = fma((VT)x.y, br[v], im[r][v]);
+        re[r][v] = fma(xr, br[v], re[r][v]);
+        re[r][v] = fma(-xi, bi[v], re[r][v]);
+        im[r][v] = fma(xr, bi[v], im[r][v]);
+        im[r][v] = fma(xi, br[v], im[r][v]);
       }
     }
-    pa += MR;
+    pa += 2 * MR;
     pb += 2 * NR;
   }
 #else
-  __global const real *pa = (__global const real *)ap + (b * sap + p) * kk * MR;
+  __global const real *pa = ap + (b * sap + p) * kk * MR;
   __global const real *pb = bp + (b * sbp + q) * kk * NR;
   VT acc[MR][NV];
   UNROLL for (int r = 0; r < MR; r++)

@@ -17,7 +17,8 @@
 
 struct rdn_gemm_state {
   rdn_gemm_provider provider;  /* set by rdn_gemm_provider_set; AUTO: env / device */
-  cl_mem ap, bp;               /* packed op(A) / op(B) panels, grown on demand */
+  cl_mem ap, bp;               /* packed op(A) / op(B) panels, grown on demand and kept
+                                  (reuse relies on the in-order queue) */
   size_t ap_bytes, bp_bytes;
 };
 
