@@ -200,12 +200,26 @@ rdn_status rdn__gram_sum(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem out,
 ** A label outside [0, k) is RDN_EVALUE naming the label and its sample. */
 rdn_status rdn__labels(rdn_ctx *ctx, const char *fn, const rdn_tensor *y, size_t m, int k,
                        size_t *counts, cl_mem *meta, cl_mem *perm);
-/* Cholesky of nmat matrices [n, n] at elements off.. of buf (dtype dt), in place. */
+/* Cholesky (and with inverse, A^-1) of nmat matrices [n, n], n <= 64, at elements off..
+** of buf, in place (cholesky.c). */
 rdn_status rdn__chol_batch(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem buf, size_t off,
                            size_t nmat, size_t n, int inverse);
-/* Blocked (GEMM-based) Cholesky / inverse / solve of one large matrix (chol_blocked.c). */
+/* Failure record of the factorisations (scratch slot 4): word 0 is reset to UINT_MAX;
+** check reads it and reports RDN_ENUMERIC naming matrix base + index and the pivot. */
+rdn_status rdn__chol_info_reset(rdn_ctx *ctx, const char *fn, size_t nmat, cl_mem *info);
+rdn_status rdn__chol_info_check(rdn_ctx *ctx, const char *fn, cl_mem info, size_t nmat,
+                                size_t n, size_t base);
+/* Small triangular solves in place (n <= 64 each; chol_solve_small in cholesky.cl):
+** mode 1 L x = b, 2 L^H x = b, 3 both; strides in elements. */
+rdn_status rdn__solve_small(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem b, size_t boff,
+                            size_t sb, size_t ldb, cl_mem l, size_t loff, size_t sl, size_t ldl,
+                            size_t n, size_t r, size_t nmat, int mode);
+/* Blocked (rdn_gemm-based) Cholesky, inverse from the factor, and triangular solves of
+** one large matrix [n, n] at element off of a / l (chol_blocked.c); widx names the
+** matrix in messages; b [n, nrhs] at boff; mode as rdn__solve_small (1 or 2). */
 rdn_status rdn__chol_large(rdn_ctx *ctx, const char *fn, rdn_tensor *a, size_t off, size_t n,
-                           int inverse);
+                           size_t widx);
+rdn_status rdn__inverse_large(rdn_ctx *ctx, const char *fn, rdn_tensor *a, size_t off, size_t n);
 rdn_status rdn__trsm_large(rdn_ctx *ctx, const char *fn, rdn_tensor *b, size_t boff,
                            size_t nrhs, const rdn_tensor *l, size_t loff, size_t n, int mode);
 /* per-matrix 2 sum log L_ii in double, nmat values read back to out */

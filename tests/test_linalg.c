@@ -112,11 +112,125 @@ static void test_gram(rdn_ctx *ctx) {
   }
 }
 
+/* ------------------------------------------------------------ cholesky */
+
+/* nmat Hermitian positive definite [n, n]: B B^H / n + I / 2, B uniform (cond < ~10). */
+static cplx *spd_batch(rdn_dtype dt, size_t nmat, size_t n, unsigned long long seed) {
+  cplx *a = calloc(nmat * n * n, sizeof *a), *bm = malloc(n * n * sizeof *bm);
+  for (size_t w = 0; w < nmat; w++) {
+    for (size_t i = 0; i < n * n; i++) bm[i] = rnd(dt, &seed);
+    cplx *aw = a + w * n * n;
+    for (size_t i = 0; i < n; i++)
+      for (size_t j = 0; j <= i; j++) {
+        cplx s = 0;
+        for (size_t k = 0; k < n; k++) s += bm[i * n + k] * conj(bm[j * n + k]);
+        s = s / (double)n + (i == j ? 0.5 : 0);
+        if (i == j) s = creal(s);
+        aw[i * n + j] = s;
+        aw[j * n + i] = conj(s);
+      }
+  }
+  free(bm);
+  return a;
+}
+
+/* Host Cholesky in double (lower, upper zeroed); returns 0 or failing pivot + 1. */
+static int host_chol(cplx *a, size_t n) {
+  for (size_t j = 0; j < n; j++) {
+    double d = creal(a[j * n + j]);
+    for (size_t k = 0; k < j; k++) d -= creal(a[j * n + k] * conj(a[j * n + k]));
+    if (!(d > 0)) return (int)j + 1;
+    double l = sqrt(d);
+    a[j * n + j] = l;
+    for (size_t i = j + 1; i < n; i++) {
+      cplx s = a[i * n + j];
+      for (size_t k = 0; k < j; k++) s -= a[i * n + k] * conj(a[j * n + k]);
+      a[i * n + j] = s / l;
+      a[j * n + i] = 0;
+    }
+  }
+  return 0;
+}
+
+/* max |A X - I| for Hermitian A, X */
+static double inv_resid(const cplx *a, const cplx *x, size_t n) {
+  double w = 0;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++) {
+      cplx s = 0;
+      for (size_t k = 0; k < n; k++) s += a[i * n + k] * x[k * n + j];
+      w = fmax(w, cabs(s - (i == j ? 1 : 0)));
+    }
+  return w;
+}
+
+/* Factor, log-det and inverse of a batch through the public API, vs the host.  The
+** batch sits in a rows view (offset 1 matrix) of a larger tensor. */
+static void chol_case(rdn_ctx *ctx, rdn_dtype dt, size_t nmat, size_t n, const char *path) {
+  size_t shp[3] = { nmat + 1, n, n }, one = n * n;
+  cplx *a = spd_batch(dt, nmat + 1, n, 1000 + n * 7 + nmat);
+  rdn_tensor *t = up(ctx, dt, 3, shp, a, (nmat + 1) * one), *v = NULL, *w = NULL;
+  CHECK_OK(ctx, rdn_tensor_rows(&v, t, 1, nmat));
+  double *ld = malloc(nmat * sizeof *ld);
+  CHECK_OK(ctx, rdn_spd_logdet(ctx, ld, nmat, v));
+  cplx *l = down(t);
+  double el = 0, eg = 0, ei = 0;
+  for (size_t m = 0; m < nmat; m++) {
+    cplx *h = malloc(one * sizeof *h);
+    memcpy(h, a + (m + 1) * one, one * sizeof *h);
+    host_chol(h, n);
+    el = fmax(el, cerr(l + (m + 1) * one, h, one));
+    double want = 0;
+    for (size_t i = 0; i < n; i++) want += 2 * log(creal(h[i * n + i]));
+    eg = fmax(eg, fabs(ld[m] - want) / (1 + fabs(want)));
+    free(h);
+  }
+  CHECK(cerr(l, a, one) <= 1e-7, "%s %s n=%zu: matrix before the view untouched",
+        rdn_dtype_name(dt), path, n);
+  /* inverse from the factor, and the fused potrf + potri on a fresh copy */
+  CHECK_OK(ctx, rdn_chol_inverse(ctx, v));
+  cplx *x = down(t);
+  rdn_tensor *u = up(ctx, dt, 3, shp, a, (nmat + 1) * one);
+  CHECK_OK(ctx, rdn_tensor_rows(&w, u, 1, nmat));
+  CHECK_OK(ctx, rdn_spd_inverse(ctx, w));
+  cplx *y = down(u);
+  for (size_t m = 1; m <= nmat; m++) {
+    ei = fmax(ei, inv_resid(a + m * one, x + m * one, n));
+    ei = fmax(ei, inv_resid(a + m * one, y + m * one, n));
+  }
+  CHECK(el <= tol(dt, 2e-5) && eg <= tol(dt, 1e-5) && ei <= tol(dt, 5e-5) * 100,
+        "%s %s n=%zu b=%zu: L err %.3g, logdet err %.3g, |A X - I| %.3g", rdn_dtype_name(dt),
+        path, n, nmat, el, eg, ei);
+  free(a); free(l); free(x); free(y); free(ld);
+  rdn_tensor_release(v); rdn_tensor_release(w);
+  rdn_tensor_release(t); rdn_tensor_release(u);
+}
+
+static void test_chol_small(rdn_ctx *ctx) {
+  static const char *paths[3] = { "lanes", "item", "group" };
+  for (int t = 0; t < 3; t++) {
+    rdn_dtype dt = DTS[t];
+    if (dt == RDN_F64 && !has64) continue;
+    for (int p = 0; p < 3; p++) {
+      setenv("RDN_CHOL", paths[p], 1);
+      for (size_t n = 1; n <= 64; n++) {
+        /* every size on the CPU path; a spread of sizes on the others */
+        if (p && !(n <= 3 || n == 8 || n == 15 || n == 16 || n == 17 || n == 31 || n == 64))
+          continue;
+        size_t nmat = n % 5 == 0 ? 33 : 1 + 2 * (n % 4);
+        chol_case(ctx, dt, nmat, n, paths[p]);
+      }
+    }
+  }
+  unsetenv("RDN_CHOL");
+}
+
 int main(void) {
   rdn_ctx *ctx = th_ctx();
   if (!ctx) return th_done();
   has64 = rdn_ctx_device(ctx)->has_fp64;
   test_gram(ctx);
+  test_chol_small(ctx);
   rdn_ctx_destroy(ctx);
   return th_done();
 }

@@ -1,0 +1,307 @@
+/*
+** cholesky.cl -- batched Cholesky, inverse (potri), solves and log-det of small
+** Hermitian positive definite matrices (n <= 64).  "Lanes" kernels factor LANES
+** matrices per work-item in SIMD lanes from an interleaved copy (the CPU path; LANES 1
+** is one matrix per work-item, the GPU path for small n); chol_wg uses a work-group
+** per matrix with __local memory and barriers (the GPU path above n = 16).
+*/
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#if RDN_DTYPE == 1
+#define RS double                    /* the scalar type, for vector type names */
+#else
+#define RS float
+#endif
+#ifndef LANES
+#define LANES 1
+#endif
+#if RDN_COMPLEX
+#define NCOMP 2
+#define RE(v) ((v).x)
+#define MUL(a, b) CMUL(a, b)
+#define MULC(a, b) CMULC(a, b)        /* a * conj(b) */
+#define CJ(a) CONJ(a)
+#define ZERO ((elem)(0, 0))
+#define FROMR(v) ((elem)((v), 0))
+#else
+#define NCOMP 1
+#define RE(v) (v)
+#define MUL(a, b) ((a) * (b))
+#define MULC(a, b) ((a) * (b))
+#define CJ(a) (a)
+#define ZERO ((elem)0)
+#define FROMR(v) ((elem)(v))
+#endif
+
+/* ---- lanes: pk[((e * NCOMP + c) * bp + lane] holds component c of element e = i*n + j
+** of matrix `lane`; e = n*n + i holds 1 / L[i][i].  Lanes past nmat are identities. */
+#if LANES == 1
+typedef real lane;
+#if RDN_DTYPE == 1
+typedef long ilane;
+#else
+typedef int ilane;
+#endif
+#define LD(p) (*(p))
+#define ST(v, p) (*(p) = (v))
+#define OKPIV(d) (((d) > 0 && !isinf(d)) ? (ilane)-1 : (ilane)0)
+#define ZMASK(x) ((x) == 0 ? (ilane)-1 : (ilane)0)
+#else
+typedef CAT(RS, LANES) lane;
+#if RDN_DTYPE == 1
+typedef CAT(long, LANES) ilane;
+#else
+typedef CAT(int, LANES) ilane;
+#endif
+#define LD(p) CAT(vload, LANES)(0, p)
+#define ST(v, p) CAT(vstore, LANES)(v, 0, p)
+#define OKPIV(d) (((d) > (lane)0) & ~isinf(d))
+#define ZMASK(x) ((x) == (ilane)0)
+#endif
+#define EL(i, j, c) (pk + ((((ulong)(i)) * n + (j)) * NCOMP + (c)) * bp)
+#define ID(j) EL(n, j, 0)
+
+/* Grid (bp, n): work-item (lane w, row i) copies the lower triangle of row i. */
+__kernel void lanes_pack(__global real *pk, ulong bp, __global const elem *a, ulong aoff,
+                         ulong nmat, ulong n) {
+  ulong w = get_global_id(0), i = get_global_id(1);
+  if (w >= bp || i >= n) return;
+  pk += w;
+  __global const elem *row = a + aoff + (w * n + i) * n;
+  for (ulong j = 0; j <= i; j++) {
+    elem v = w < nmat ? row[j] : (i == j ? FROMR(1) : ZERO);
+#if RDN_COMPLEX
+    *EL(i, j, 0) = v.x;
+    *EL(i, j, 1) = v.y;
+#else
+    *EL(i, j, 0) = v;
+#endif
+  }
+}
+
+/* Grid (nmat, n): row i of matrix w: the lower factor (upper zero) when full == 0, the
+** Hermitian matrix whose lower triangle is stored when full == 1. */
+__kernel void lanes_unpack(__global elem *a, ulong aoff, __global const real *pk, ulong bp,
+                           ulong nmat, ulong n, int full) {
+  ulong w = get_global_id(0), i = get_global_id(1);
+  if (w >= nmat || i >= n) return;
+  pk += w;
+  __global elem *row = a + aoff + (w * n + i) * n;
+  for (ulong j = 0; j < n; j++) {
+    ulong r = j <= i ? i : j, c = j <= i ? j : i;
+    elem v = ZERO;
+    if (j <= i || full) {
+#if RDN_COMPLEX
+      v = (elem)(*EL(r, c, 0), *EL(r, c, 1));
+      if (j > i) v.y = -v.y;
+#else
+      v = *EL(r, c, 0);
+#endif
+    }
+    row[j] = v;
+  }
+}
+
+/* One work-item per LANES matrices: Cholesky (Crout, row by row; skipped when factor ==
+** 0: pk then holds L), then with `inverse`
+** W = L^-1 and A^-1 = W^H W, all in place.  A failing pivot (not > 0, NaN, Inf) is
+** replaced by 1 so the lane stays finite; info[0] = smallest failing matrix (atomic_min),
+** info[1 + w] = pivot index + 1, info[1 + nmat + w] = the pivot value (float bits). */
+__kernel void lanes_potrf(__global real *pk, ulong bp, ulong n, ulong nmat, int factor,
+                          int inverse, __global int *info) {
+  ulong g = get_global_id(0);
+  if (g * LANES >= bp) return;
+  pk += g * LANES;
+  ilane fail = (ilane)0;
+  lane fval = (lane)0;
+  if (!factor)                    /* inverse of a given factor: only 1 / L[i][i] */
+    for (ulong i = 0; i < n; i++) ST((lane)1 / LD(EL(i, i, 0)), ID(i));
+  for (ulong i = 0; factor && i < n; i++) {
+    for (ulong j = 0; j <= i; j++) {
+      lane sr = LD(EL(i, j, 0));
+#if RDN_COMPLEX
+      lane si = j < i ? LD(EL(i, j, 1)) : (lane)0;
+      for (ulong k = 0; k < j; k++) {
+        lane ar = LD(EL(i, k, 0)), ai = LD(EL(i, k, 1));
+        lane br = LD(EL(j, k, 0)), bi = LD(EL(j, k, 1));
+        sr -= ar * br + ai * bi;
+        si -= ai * br - ar * bi;
+      }
+#else
+      for (ulong k = 0; k < j; k++) sr -= LD(EL(i, k, 0)) * LD(EL(j, k, 0));
+#endif
+      if (j < i) {
+        lane dj = LD(ID(j));
+        ST(sr * dj, EL(i, j, 0));
+#if RDN_COMPLEX
+        ST(si * dj, EL(i, j, 1));
+#endif
+      } else {
+        ilane ok = OKPIV(sr), first = ~ok & ZMASK(fail);
+        fail = select(fail, (ilane)(i + 1), first);
+        fval = select(fval, sr, first);
+        lane l = sqrt(select((lane)1, sr, ok));
+        ST(l, EL(i, i, 0));
+#if RDN_COMPLEX
+        ST((lane)0, EL(i, i, 1));
+#endif
+        ST((lane)1 / l, ID(i));
+      }
+    }
+  }
+  if (inverse) {
+    /* W = L^-1, row by row: W[i][j] = -(sum_{k=j}^{i-1} L[i][k] W[k][j]) / L[i][i] */
+    for (ulong i = 0; i < n; i++) {
+      lane di = LD(ID(i));
+      for (ulong j = 0; j < i; j++) {
+        lane sr = (lane)0;
+#if RDN_COMPLEX
+        lane si = (lane)0;
+        for (ulong k = j; k < i; k++) {
+          lane ar = LD(EL(i, k, 0)), ai = LD(EL(i, k, 1));
+          lane br = LD(EL(k, j, 0)), bi = LD(EL(k, j, 1));
+          sr += ar * br - ai * bi;
+          si += ar * bi + ai * br;
+        }
+        ST(-si * di, EL(i, j, 1));
+#else
+        for (ulong k = j; k < i; k++) sr += LD(EL(i, k, 0)) * LD(EL(k, j, 0));
+#endif
+        ST(-sr * di, EL(i, j, 0));
+      }
+      ST(di, EL(i, i, 0));
+    }
+    /* X = W^H W (lower): X[i][j] = sum_{k>=i} conj(W[k][i]) W[k][j]; in place in order */
+    for (ulong i = 0; i < n; i++)
+      for (ulong j = 0; j <= i; j++) {
+        lane sr = (lane)0;
+#if RDN_COMPLEX
+        lane si = (lane)0;
+        for (ulong k = i; k < n; k++) {
+          lane ar = LD(EL(k, i, 0)), ai = LD(EL(k, i, 1));
+          lane br = LD(EL(k, j, 0)), bi = LD(EL(k, j, 1));
+          sr += ar * br + ai * bi;
+          si += ar * bi - ai * br;
+        }
+        ST(j < i ? si : (lane)0, EL(i, j, 1));
+#else
+        for (ulong k = i; k < n; k++) sr += LD(EL(k, i, 0)) * LD(EL(k, j, 0));
+#endif
+        ST(sr, EL(i, j, 0));
+      }
+  }
+  int fl[LANES];
+  real fv[LANES];
+#if LANES == 1
+  fl[0] = (int)fail;
+  fv[0] = fval;
+#else
+  CAT(vstore, LANES)(CAT(convert_int, LANES)(fail), 0, fl);
+  CAT(vstore, LANES)(fval, 0, fv);
+#endif
+  for (int l = 0; l < LANES; l++) {
+    ulong w = g * LANES + (ulong)l;
+    if (fl[l] && w < nmat) {
+      info[1 + w] = fl[l];
+      info[1 + nmat + w] = as_int((float)fv[l]);
+      atomic_min((__global uint *)info, (uint)w);
+    }
+  }
+}
+
+/* ---- a work-group per matrix (n <= 64): right-looking in __local memory (skipped when
+** factor == 0: a then holds L), optionally followed by the inverse.  info as above. */
+__kernel void chol_wg(__global elem *a, ulong aoff, ulong n, ulong nmat, int factor,
+                      int inverse, __global int *info, __local elem *L) {
+  ulong w = get_group_id(0), lid = get_local_id(0), lsz = get_local_size(0);
+  if (w >= nmat) return;
+  __global elem *A = a + aoff + w * n * n;
+  for (ulong e = lid; e < n * n; e += lsz) L[e] = A[e];
+  barrier(CLK_LOCAL_MEM_FENCE);
+  int fail = 0;
+  real fval = 0;
+  for (ulong k = 0; factor && k < n; k++) {
+    real d = RE(L[k * n + k]);
+    int ok = d > 0 && !isinf(d);
+    if (!ok && !fail) {
+      fail = (int)k + 1;
+      fval = d;
+    }
+    real l = sqrt(ok ? d : (real)1), il = (real)1 / l;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (ulong i = k + lid; i < n; i += lsz) L[i * n + k] = i == k ? FROMR(l) : L[i * n + k] * il;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (ulong i = k + 1 + lid; i < n; i += lsz) {
+      elem lik = L[i * n + k];
+      for (ulong j = k + 1; j <= i; j++) L[i * n + j] -= MULC(lik, L[j * n + k]);
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  if (lid == 0 && fail) {
+    info[1 + w] = fail;
+    info[1 + nmat + w] = as_int((float)fval);
+    atomic_min((__global uint *)info, (uint)w);
+  }
+  if (!inverse) {
+    for (ulong e = lid; e < n * n; e += lsz) A[e] = e % n <= e / n ? L[e] : ZERO;
+    return;
+  }
+  /* W = L^-1 by columns (one work-item per column) into A's lower triangle */
+  for (ulong j = lid; j < n; j += lsz) {
+    A[j * n + j] = FROMR((real)1 / RE(L[j * n + j]));
+    for (ulong i = j + 1; i < n; i++) {
+      elem s = ZERO;
+      for (ulong k = j; k < i; k++) s += MUL(L[i * n + k], A[k * n + j]);
+      A[i * n + j] = s * (-(real)1 / RE(L[i * n + i]));
+    }
+  }
+  barrier(CLK_GLOBAL_MEM_FENCE | CLK_LOCAL_MEM_FENCE);
+  for (ulong e = lid; e < n * n; e += lsz) L[e] = e % n <= e / n ? A[e] : ZERO;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  /* X = W^H W, row i per work-item; both triangles written */
+  for (ulong i = lid; i < n; i += lsz)
+    for (ulong j = 0; j <= i; j++) {
+      elem s = ZERO;
+      for (ulong k = i; k < n; k++) s += MULC(L[k * n + j], L[k * n + i]);
+      if (j == i) s = FROMR(RE(s));
+      A[i * n + j] = s;
+      A[j * n + i] = CJ(s);
+    }
+}
+
+/* ---- helpers for any n */
+
+/* out[w] = 2 sum_i log L_w[i][i] (acc precision).  One work-item per matrix. */
+__kernel void chol_logdet(__global acc *out, __global const elem *l, ulong loff, ulong n,
+                          ulong nmat) {
+  ulong w = get_global_id(0);
+  if (w >= nmat) return;
+  __global const elem *L = l + loff + w * n * n;
+  acc s = 0;
+  for (ulong i = 0; i < n; i++) s += log((acc)RE(L[i * n + i]));
+  out[w] = 2 * s;
+}
+
+/* In place on column c of matrix w of b (rows ldb apart, matrices sb apart) with the
+** lower factor of matrix w of l (rows ldl apart, matrices sl apart): mode 1 solves
+** L x = b, mode 2 L^H x = b, mode 3 both (A x = b).  Grid (r, nmat). */
+__kernel void chol_solve_small(__global elem *bm, ulong boff, ulong sb, ulong ldb,
+                               __global const elem *l, ulong loff, ulong sl, ulong ldl,
+                               ulong n, ulong r, ulong nmat, int mode) {
+  ulong c = get_global_id(0), w = get_global_id(1);
+  if (c >= r || w >= nmat) return;
+  __global elem *x = bm + boff + w * sb + c;
+  __global const elem *L = l + loff + w * sl;
+  if (mode & 1)
+    for (ulong i = 0; i < n; i++) {
+      elem s = x[i * ldb];
+      for (ulong k = 0; k < i; k++) s -= MUL(L[i * ldl + k], x[k * ldb]);
+      x[i * ldb] = s * ((real)1 / RE(L[i * ldl + i]));
+    }
+  if (mode & 2)
+    for (ulong i = n; i-- > 0;) {
+      elem s = x[i * ldb];
+      for (ulong k = i + 1; k < n; k++) s -= MUL(CJ(L[k * ldl + i]), x[k * ldb]);
+      x[i * ldb] = s * ((real)1 / RE(L[i * ldl + i]));
+    }
+}
