@@ -238,6 +238,8 @@ static void providers(rdn_ctx *ctx) {
   if (d->is_cpu) CHECK(p == RDN_GEMM_OWN, "default provider on a CPU device is own (%d)", p);
   setenv("RDN_GEMM", "own", 1);
   CHECK(rdn_gemm_provider_get(ctx) == RDN_GEMM_OWN, "RDN_GEMM=own");
+  setenv("RDN_GEMM", "clblast", 1);
+  CHECK(rdn_gemm_provider_get(ctx) == RDN_GEMM_CLBLAST, "RDN_GEMM=clblast");
   setenv("RDN_GEMM", "bogus", 1);
   size_t s2[2] = { 2, 2 };
   rdn_tensor *a = NULL, *c = NULL;
@@ -311,6 +313,14 @@ static void bad_input(rdn_ctx *ctx) {
   CHECK_ERR(ctx, rdn_gemm(ctx, (rdn_trans)5, N, 1, a, bb, 0, c), RDN_EINVAL,
             "bad transpose flag for 'ta': 5");
   CHECK_ERR(ctx, rdn_gemm(ctx, N, N, 1, NULL, bb, 0, c), RDN_EINVAL, "'a' is NULL");
+  rdn_ctx *c2 = NULL;
+  if (CHECK_OK(c2, rdn_ctx_create(&c2, NULL))) {
+    rdn_tensor *o = mk(c2, RDN_F32, 64, 32, 0);
+    CHECK_ERR(ctx, rdn_gemm(ctx, N, N, 1, a, bb, 0, o), RDN_EINVAL,
+              "'c' belongs to another context");
+    rdn_tensor_release(o);
+  }
+  rdn_ctx_destroy(c2);
   if (CHECK_OK(ctx, rdn_tensor_reshape(&r4, sq, 4, s4)))
     CHECK_ERR(ctx, rdn_gemm(ctx, N, N, 1, r4, sq, 0, c), RDN_EINVAL,
               "'a' must be 2-D or 3-D, got [2 x 2 x 4 x 4]");
