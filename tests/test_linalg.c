@@ -225,12 +225,181 @@ static void test_chol_small(rdn_ctx *ctx) {
   unsetenv("RDN_CHOL");
 }
 
+/* Large Hermitian positive definite: diagonally dominant-ish D + R (cond ~ 10). */
+static cplx *spd_large(rdn_dtype dt, size_t n, unsigned long long seed) {
+  cplx *a = malloc(n * n * sizeof *a);
+  double rad = 2.5 * sqrt(n / 3.0) * (dt == RDN_C64 ? 1.5 : 1);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j <= i; j++) {
+      cplx v = i == j ? rad * (1 + (double)(i % 5)) + 1 : rnd(dt, &seed);
+      a[i * n + j] = v;
+      a[j * n + i] = conj(v);
+    }
+  return a;
+}
+
+/* b (n x r) -> A^-1 b on the host from the host factor L */
+static void host_solve(const cplx *l, cplx *b, size_t n, size_t r, int mode) {
+  for (size_t c = 0; c < r; c++) {
+    if (mode & 1)
+      for (size_t i = 0; i < n; i++) {
+        cplx s = b[i * r + c];
+        for (size_t k = 0; k < i; k++) s -= l[i * n + k] * b[k * r + c];
+        b[i * r + c] = s / l[i * n + i];
+      }
+    if (mode & 2)
+      for (size_t i = n; i-- > 0;) {
+        cplx s = b[i * r + c];
+        for (size_t k = i + 1; k < n; k++) s -= conj(l[k * n + i]) * b[k * r + c];
+        b[i * r + c] = s / l[i * n + i];
+      }
+  }
+}
+
+static void large_case(rdn_ctx *ctx, rdn_dtype dt, size_t n, int extra) {
+  size_t shp[2] = { n, n }, nn = n * n, r = 3, bs[2] = { n, r };
+  cplx *a = spd_large(dt, n, 99 + n), *h = malloc(nn * sizeof *h);
+  memcpy(h, a, nn * sizeof *h);
+  host_chol(h, n);
+  rdn_tensor *t = up(ctx, dt, 2, shp, a, nn);
+  CHECK_OK(ctx, rdn_cholesky(ctx, t));
+  cplx *l = down(t);
+  double e = cerr(l, h, nn);
+  CHECK(e <= tol(dt, 3e-6), "large %s n=%zu: L err %.3g", rdn_dtype_name(dt), n, e);
+  double ld, want = 0;
+  for (size_t i = 0; i < n; i++) want += 2 * log(creal(h[i * n + i]));
+  CHECK_OK(ctx, rdn_chol_logdet(ctx, &ld, 1, t));
+  CHECK(fabs(ld - want) <= tol(dt, 1e-6) * (1 + fabs(want)), "large %s n=%zu: logdet %.10g, "
+        "host %.10g", rdn_dtype_name(dt), n, ld, want);
+  if (extra) {
+    /* solves with 3 right-hand sides, each triangular solve, then the inverse */
+    unsigned long long st = 5;
+    cplx *b = malloc(n * r * sizeof *b), *hb = malloc(n * r * sizeof *hb);
+    for (size_t i = 0; i < n * r; i++) b[i] = rnd(dt, &st);
+    static const rdn_trans tr[3] = { RDN_NOTRANS, RDN_CONJTRANS, RDN_NOTRANS };
+    for (int mode = 1; mode <= 3; mode++) {
+      memcpy(hb, b, n * r * sizeof *hb);
+      host_solve(h, hb, n, r, mode);
+      rdn_tensor *tb = up(ctx, dt, 2, bs, b, n * r);
+      CHECK_OK(ctx, mode == 3 ? rdn_chol_solve(ctx, tb, t) : rdn_trsm(ctx, tb, t, tr[mode - 1]));
+      cplx *got = down(tb);
+      double es = cerr(got, hb, n * r);
+      CHECK(es <= tol(dt, 2e-5), "large %s n=%zu: solve mode %d err %.3g", rdn_dtype_name(dt),
+            n, mode, es);
+      free(got);
+      rdn_tensor_release(tb);
+    }
+    CHECK_OK(ctx, rdn_chol_inverse(ctx, t));
+    cplx *x = down(t);
+    double ei = inv_resid(a, x, n);
+    CHECK(ei <= tol(dt, 1e-4), "large %s n=%zu: |A X - I| %.3g", rdn_dtype_name(dt), n, ei);
+    free(x);
+    free(b);
+    free(hb);
+  }
+  rdn_tensor_release(t);
+  free(a);
+  free(h);
+  free(l);
+}
+
+static void test_chol_large(rdn_ctx *ctx) {
+  static const size_t ns[6] = { 1, 7, 255, 256, 257, 1000 };
+  for (int i = 0; i < 6; i++) large_case(ctx, RDN_F32, ns[i], ns[i] == 257 || ns[i] == 7);
+  if (has64) large_case(ctx, RDN_F64, 255, 1);
+  large_case(ctx, RDN_C64, 200, 1);
+  /* a batch of large matrices in a view: [3, 100, 100] rows 1..2 */
+  size_t n = 100, shp[3] = { 3, n, n };
+  cplx *a = malloc(3 * n * n * sizeof *a);
+  for (int w = 0; w < 3; w++) {
+    cplx *m = spd_large(RDN_F32, n, 7 + w);
+    memcpy(a + w * n * n, m, n * n * sizeof *m);
+    free(m);
+  }
+  rdn_tensor *t = up(ctx, RDN_F32, 3, shp, a, 3 * n * n), *v = NULL;
+  CHECK_OK(ctx, rdn_tensor_rows(&v, t, 1, 2));
+  double ld[2];
+  CHECK_OK(ctx, rdn_spd_logdet(ctx, ld, 2, v));
+  cplx *l = down(t);
+  double e = cerr(l, a, n * n);
+  for (int w = 1; w < 3; w++) {
+    host_chol(a + w * n * n, n);
+    e = fmax(e, cerr(l + w * n * n, a + w * n * n, n * n));
+  }
+  CHECK(e <= 3e-6, "batched large f32 n=100 in a view: err %.3g", e);
+  free(l);
+  free(a);
+  rdn_tensor_release(v);
+  rdn_tensor_release(t);
+}
+
+/* Non-positive pivots and bad arguments. */
+static void test_chol_errors(rdn_ctx *ctx) {
+  size_t n = 6, shp[3] = { 5, n, n }, nn = n * n;
+  cplx *a = spd_batch(RDN_F32, 5, n, 3);
+  for (size_t i = 0; i < n; i++) a[2 * nn + i * n + i] = -1.0;   /* matrix 2 indefinite */
+  const char *paths[3] = { "lanes", "item", "group" };
+  for (int p = 0; p < 3; p++) {
+    setenv("RDN_CHOL", paths[p], 1);
+    rdn_tensor *t = up(ctx, RDN_F32, 3, shp, a, 5 * nn);
+    CHECK_ERR(ctx, rdn_cholesky(ctx, t), RDN_ENUMERIC,
+              "rdn_cholesky: matrix 2 is not positive definite: pivot 0 (0-based, n = 6) is -1");
+    double *r = th_read(t);
+    int finite = 1;
+    for (size_t i = 0; i < 5 * nn; i++) finite &= isfinite(r[i]);
+    CHECK(finite, "%s: a failed factorisation leaves finite values", paths[p]);
+    free(r);
+    rdn_tensor_release(t);
+  }
+  unsetenv("RDN_CHOL");
+  cplx *b = spd_batch(RDN_C64, 5, n, 4);
+  b[3 * nn + 4 * n + 1] = NAN;
+  b[3 * nn + 1 * n + 4] = NAN;
+  rdn_tensor *t = up(ctx, RDN_C64, 3, shp, b, 5 * nn);
+  CHECK_ERR(ctx, rdn_spd_inverse(ctx, t), RDN_ENUMERIC, "matrix 3 is not positive definite: "
+            "pivot 4 (0-based, n = 6) is nan");
+  rdn_tensor_release(t);
+  size_t big = 300, bs[2] = { big, big };
+  cplx *c = spd_large(RDN_F32, big, 8);
+  c[150 * big + 150] = -2;
+  t = up(ctx, RDN_F32, 2, bs, c, big * big);
+  CHECK_ERR(ctx, rdn_cholesky(ctx, t), RDN_ENUMERIC, "rdn_cholesky: matrix 0 is not positive "
+            "definite: pivot 150 (0-based, n = 300) is");
+  rdn_tensor_release(t);
+  free(a); free(b); free(c);
+  /* arguments */
+  size_t s23[2] = { 2, 3 }, s1[1] = { 4 }, s33[2] = { 3, 3 }, s32[2] = { 4, 2 };
+  rdn_tensor *x = NULL, *y = NULL, *z = NULL, *q = NULL;
+  CHECK_OK(ctx, rdn_tensor_new(ctx, &x, RDN_F32, 2, s23));
+  CHECK_OK(ctx, rdn_tensor_new(ctx, &y, RDN_F32, 1, s1));
+  CHECK_OK(ctx, rdn_tensor_new(ctx, &z, RDN_I32, 2, s33));
+  CHECK_OK(ctx, rdn_tensor_new(ctx, &q, RDN_F32, 2, s33));
+  CHECK_OK(ctx, rdn_tensor_fill(q, 1.0));
+  double ld[2];
+  CHECK_ERR(ctx, rdn_cholesky(ctx, x), RDN_EINVAL, "'a' must be square [n, n] or [b, n, n], "
+            "got [2 x 3]");
+  CHECK_ERR(ctx, rdn_cholesky(ctx, y), RDN_EINVAL, "got [4]");
+  CHECK_ERR(ctx, rdn_cholesky(ctx, z), RDN_EINVAL, "'a' must be f32, f64 or c64, got i32");
+  CHECK_ERR(ctx, rdn_cholesky(ctx, NULL), RDN_EINVAL, "'a' is NULL");
+  CHECK_ERR(ctx, rdn_chol_logdet(ctx, ld, 2, q), RDN_EINVAL, "'out' must hold 1 values, got 2");
+  CHECK_ERR(ctx, rdn_chol_solve(ctx, x, q), RDN_EINVAL, "shape mismatch: l is f32 [3 x 3], b "
+            "is f32 [2 x 3]");
+  rdn_tensor *w = NULL;
+  CHECK_OK(ctx, rdn_tensor_new(ctx, &w, RDN_F32, 2, s32));
+  CHECK_ERR(ctx, rdn_trsm(ctx, w, q, (rdn_trans)7), RDN_EINVAL, "bad transpose flag: 7");
+  CHECK_ERR(ctx, rdn_cholesky(ctx, q), RDN_ENUMERIC, "pivot 1 (0-based, n = 3) is 0");
+  rdn_tensor_release(w);
+  rdn_tensor_release(x); rdn_tensor_release(y); rdn_tensor_release(z); rdn_tensor_release(q);
+}
+
 int main(void) {
   rdn_ctx *ctx = th_ctx();
   if (!ctx) return th_done();
   has64 = rdn_ctx_device(ctx)->has_fp64;
   test_gram(ctx);
   test_chol_small(ctx);
+  test_chol_large(ctx);
+  test_chol_errors(ctx);
   rdn_ctx_destroy(ctx);
   return th_done();
 }
