@@ -8,6 +8,10 @@
 #define RDN_MAXK 256
 #endif
 
+/* One element per work-item: PoCL vectorises such kernels across work-items (a
+** grid-stride loop converting IDX bytes ran 40x slower). */
+#define ONE(i, n) ulong i = get_global_id(0); if (i >= (n)) return
+
 #if RDN_DTYPE == 1
 typedef double8 real8;
 #else
@@ -105,24 +109,34 @@ __kernel void count_equal(__global const int *a, ulong aoff, __global const int 
 }
 
 /* ---- IDX conversions (built with RDN_DTYPE 0) ---- */
+
+/* 16 bytes per work-item (the host launches n / 16 rounded up work-items). */
 __kernel void idx_u8_f32(__global const uchar *s, ulong n, __global float *x, ulong xoff) {
   x += xoff;
-  FOR_EACH(i, n) x[i] = (float)s[i];
+  ulong i = get_global_id(0) * 16;
+  if (i + 16 <= n) {
+    vstore16(convert_float16(vload16(0, s + i)), 0, x + i);
+  } else {
+    for (; i < n; i++) x[i] = (float)s[i];
+  }
 }
 
 __kernel void idx_u8_i32(__global const uchar *s, ulong n, __global int *x, ulong xoff) {
   x += xoff;
-  FOR_EACH(i, n) x[i] = (int)s[i];
+  ONE(i, n);
+  x[i] = (int)s[i];
 }
 
 __kernel void idx_i8_f32(__global const char *s, ulong n, __global float *x, ulong xoff) {
   x += xoff;
-  FOR_EACH(i, n) x[i] = (float)s[i];
+  ONE(i, n);
+  x[i] = (float)s[i];
 }
 
 __kernel void idx_i8_i32(__global const char *s, ulong n, __global int *x, ulong xoff) {
   x += xoff;
-  FOR_EACH(i, n) x[i] = (int)s[i];
+  ONE(i, n);
+  x[i] = (int)s[i];
 }
 
 static uint bswap32(uint v) {
@@ -131,15 +145,177 @@ static uint bswap32(uint v) {
 
 __kernel void idx_be32_i32(__global const uint *s, ulong n, __global int *x, ulong xoff) {
   x += xoff;
-  FOR_EACH(i, n) x[i] = (int)bswap32(s[i]);
+  ONE(i, n);
+  x[i] = (int)bswap32(s[i]);
 }
 
 __kernel void idx_bei32_f32(__global const uint *s, ulong n, __global float *x, ulong xoff) {
   x += xoff;
-  FOR_EACH(i, n) x[i] = (float)(int)bswap32(s[i]);
+  ONE(i, n);
+  x[i] = (float)(int)bswap32(s[i]);
 }
 
 __kernel void idx_be32_f32(__global const uint *s, ulong n, __global float *x, ulong xoff) {
   x += xoff;
-  FOR_EACH(i, n) x[i] = as_float(bswap32(s[i]));
+  ONE(i, n);
+  x[i] = as_float(bswap32(s[i]));
+}
+
+/* ---- evaluation (SPEC §1.8) ---- */
+
+/* perm: stable order of samples by class.  One work-item per class j scans all labels
+** and writes its samples' indices from off[j] (exclusive prefix sum of the counts). */
+__kernel void label_sort(__global const int *y, ulong yoff, ulong m, int k,
+                         __global const int *off, __global int *perm, ulong poff) {
+  y += yoff;
+  perm += poff;
+  for (int j = get_global_id(0); j < k; j += get_global_size(0)) {
+    int o = off[j];
+    for (ulong i = 0; i < m; i++)
+      if (y[i] == j) perm[o++] = (int)i;
+  }
+}
+
+/* Orthonormalises the n rows of each y[b] ([batch, n, d], row-major) in place by
+** modified Gram-Schmidt run twice ("twice is enough" keeps f32 bases orthogonal), one
+** matrix per work-item, dot products in acc.  A row that vanishes stays zero; callers
+** start from random bases, where that has probability zero. */
+__kernel void orthonormalize(__global real *y, ulong yoff, ulong batch, uint n, uint d) {
+  y += yoff;
+  for (ulong b = get_global_id(0); b < batch; b += get_global_size(0)) {
+    __global real *q = y + b * d * n;
+    for (int pass = 0; pass < 2; pass++)
+      for (uint c = 0; c < n; c++) {
+        __global real *qc = q + (ulong)c * d;
+        for (uint p = 0; p < c; p++) {
+          __global const real *qp = q + (ulong)p * d;
+          acc dot = 0;
+          for (uint t = 0; t < d; t++) dot += (acc)qp[t] * qc[t];
+          row_axpy(qc, -(real)dot, qp, d);
+        }
+        acc s = 0;
+        for (uint t = 0; t < d; t++) s += (acc)qc[t] * qc[t];
+        real inv = s > 0 ? (real)(1 / sqrt(s)) : (real)0;
+        for (uint t = 0; t < d; t++) qc[t] *= inv;
+      }
+  }
+}
+
+/* Nearest subspace: proj = [k, m, n] projections u_jᵀ z_i, zn2 = |z_i|^2 [m];
+** residual_j = |z|^2 - sum_c proj^2; pred = argmin (ties: lowest class). */
+__kernel void nearsub_pick(__global const real *proj, ulong poff, __global const real *zn,
+                           ulong zoff, ulong m, uint k, uint n, __global int *pred,
+                           ulong doff) {
+  proj += poff;
+  zn += zoff;
+  pred += doff;
+  FOR_EACH(i, m) {
+    real best = INFINITY;
+    int arg = 0;
+    for (uint j = 0; j < k; j++) {
+      __global const real *p = proj + ((ulong)j * m + i) * n;
+      real s = 0;
+      for (uint c = 0; c < n; c++) s += p[c] * p[c];
+      real r = zn[i] * zn[i] - s;
+      if (r < best) {
+        best = r;
+        arg = (int)j;
+      }
+    }
+    pred[i] = arg;
+  }
+}
+
+#ifndef RDN_MAXKNN
+#define RDN_MAXKNN 64
+#endif
+/* kNN vote over similarities s [m, mtr] (cosine for unit rows): the kn most similar
+** training samples (ties: lower index), majority label (ties: lowest label). */
+__kernel void knn_vote(__global const real *s, ulong soff, ulong m, ulong mtr, uint kn,
+                       __global const int *ytr, ulong yoff, __global int *pred, ulong doff) {
+  s += soff;
+  ytr += yoff;
+  pred += doff;
+  FOR_EACH(i, m) {
+    __global const real *row = s + i * mtr;
+    real bs[RDN_MAXKNN];
+    int bi[RDN_MAXKNN];
+    uint cnt = 0;
+    for (ulong t = 0; t < mtr; t++) {
+      real v = row[t];
+      if (cnt == kn && !(v > bs[kn - 1])) continue;
+      uint p = cnt < kn ? cnt++ : kn - 1;
+      while (p > 0 && v > bs[p - 1]) {   /* strict: an earlier index keeps its place */
+        bs[p] = bs[p - 1];
+        bi[p] = bi[p - 1];
+        p--;
+      }
+      bs[p] = v;
+      bi[p] = (int)t;
+    }
+    int lab[RDN_MAXKNN];
+    for (uint a = 0; a < cnt; a++) lab[a] = ytr[bi[a]];
+    int best = -1, bestc = 0;
+    for (uint a = 0; a < cnt; a++) {
+      int c = 0;
+      for (uint b = 0; b < cnt; b++) c += lab[b] == lab[a];
+      if (c > bestc || (c == bestc && lab[a] < best)) {
+        bestc = c;
+        best = lab[a];
+      }
+    }
+    pred[i] = best;
+  }
+}
+
+/* out [m, k] = on at (i, y[i]), off elsewhere. */
+__kernel void onehot(__global real *out, ulong ooff, __global const int *y, ulong yoff,
+                     ulong m, uint k, real on, real off) {
+  out += ooff;
+  y += yoff;
+  ONE(i, m * k);
+  out[i] = y[i / k] == (int)(i % k) ? on : off;
+}
+
+/* w[b] = alpha[b] w[b] + diag I for a batch of nmat n x n matrices; alpha[b] = 0 drops
+** w[b] (even NaN/Inf in uninitialised memory). */
+__kernel void scale_shift(__global real *w, ulong woff, ulong nmat, ulong n,
+                          __global const real *alpha, real diag) {
+  w += woff;
+  ONE(i, nmat * n * n);
+  ulong b = i / (n * n), r = i % (n * n);
+  real a = alpha[b];
+  w[i] = (a != 0 ? a * w[i] : (real)0) + (r / n == r % n ? diag : (real)0);
+}
+
+/* Sinusoid classes of SPEC §1.7 (reference generate_wave), noise-free part: sample i of
+** class j = i / n starts at x0 = 10 pi u, u uniform from a hash of (seed, i), and takes
+** T points of linspace(x0, x0 + 2 pi, T).  Class functions by mode: 1-3: sin((2c+1)x)
+** pattern sin x, sin 3x, sin 7x, sin 11x; 5, 7, 8: sin x, sign(sin x); 9: sin x,
+** exp(sin x), sign(sin x). */
+static float wave_u01(ulong seed, ulong i) {
+  ulong z = seed * 0x9E3779B97F4A7C15UL + (i + 1) * 0xD1B54A32D192ED03UL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+  z ^= z >> 31;
+  return (float)(z >> 40) * (1.0f / 16777216.0f);
+}
+
+__kernel void waves(__global real *x, ulong xoff, ulong m, uint t, uint n, int mode,
+                    ulong seed) {
+  x += xoff;
+  ONE(g, m * t);
+  ulong i = g / t;
+  uint p = (uint)(g % t), c = (uint)(i / n);
+  float x0 = 31.4159265f * wave_u01(seed, i);
+  float v = x0 + 6.28318531f * (float)p / (float)(t > 1 ? t - 1 : 1), s = sin(v), r;
+  if (mode <= 3) {
+    const float f[4] = { 1, 3, 7, 11 };
+    r = sin(f[c] * v);
+  } else if (mode == 9) {
+    r = c == 0 ? s : c == 1 ? exp(s) : sign(s);
+  } else {
+    r = c == 0 ? s : sign(s);
+  }
+  x[g] = (real)r;
 }

@@ -17,5 +17,7 @@ int luaopen_rdn_core(lua_State *L) {
   rdn__lua_open_elementwise(L);
   rdn__lua_open_reduce(L);
   rdn__lua_open_gemm(L);
+  rdn__lua_open_data(L);
+  rdn__lua_open_redunet(L);
   return 1;
 }

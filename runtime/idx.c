@@ -82,7 +82,7 @@ static rdn_status convert(rdn_ctx *ctx, rdn_tensor *t, const void *raw, size_t b
   cl_ulong off = t->offset;
   if ((s = rdn__kernel(ctx, "redunet", RDN_F32, NULL, name, &k)) == RDN_OK &&
       (s = RDN_ARGS(ctx, k, name, RDN_ARG(src), RDN_ARG(n), RDN_TARG(t, off))) == RDN_OK) {
-    size_t gws = (size_t)(n < 65536 ? n : 65536);
+    size_t gws = strcmp(name, "idx_u8_f32") ? (size_t)n : (size_t)(n + 15) / 16;
     s = rdn__launch(ctx, k, name, 1, &gws, NULL);
   }
   /* the blocking finish keeps `raw` valid for implementations that defer the copy */

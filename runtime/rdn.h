@@ -399,10 +399,10 @@ RDN_API rdn_status rdn_accuracy(rdn_ctx *ctx, const rdn_tensor *pred, const rdn_
 ** rows with perm gives one buffer whose class blocks are row views. */
 RDN_API rdn_status rdn_label_sort(rdn_ctx *ctx, rdn_tensor *perm, const rdn_tensor *labels,
                                   int k, long *counts);
-/* Orthonormalises the columns of y ([d, n] or a batch [b, d, n], n <= d) in place
+/* Orthonormalises the rows of y ([n, d] or a batch [b, n, d], n <= d) in place
 ** (modified Gram-Schmidt, two passes, dot products in double where the device has it). */
 RDN_API rdn_status rdn_orthonormalize(rdn_ctx *ctx, rdn_tensor *y);
-/* Nearest subspace (SPEC §1.8): u [k, d, n] holds an orthonormal basis per class; pred
+/* Nearest subspace (SPEC §1.8): u [k, n, d] holds orthonormal basis rows per class; pred
 ** (i32 [m]) = argmin_j |(I - U_j U_jᵀ) z_i| (ties: lowest class). */
 RDN_API rdn_status rdn_nearsub_predict(rdn_ctx *ctx, rdn_tensor *pred, const rdn_tensor *z,
                                        const rdn_tensor *u);
@@ -410,6 +410,14 @@ RDN_API rdn_status rdn_nearsub_predict(rdn_ctx *ctx, rdn_tensor *pred, const rdn
 ** label of the k most similar rows of ztr (ties: lower index, then lowest label). */
 RDN_API rdn_status rdn_knn_predict(rdn_ctx *ctx, rdn_tensor *pred, const rdn_tensor *z,
                                    const rdn_tensor *ztr, const rdn_tensor *ytr, int k);
+/* Sinusoid datasets (SPEC §1.7, noise-free part; add N(0, s^2) with rdn_randn + rdn_axpby
+** for modes 7, 8, 9): x [k n, ..., T] gets n samples per class in class order, each
+** T points of f_c(linspace(x0, x0 + 2 pi, T)) with x0 ~ U(0, 10 pi) from a hash of
+** (seed, sample).  Modes: 1 sin x | sin 3x; 2 adds sin 7x; 3 adds sin 11x; 5, 7, 8 sin x |
+** sign(sin x); 9 sin x | exp(sin x) | sign(sin x).  rdn_waves_classes: k of a mode, 0 if
+** unknown. */
+RDN_API int rdn_waves_classes(int mode);
+RDN_API rdn_status rdn_waves(rdn_ctx *ctx, rdn_tensor *x, int mode, size_t n, uint64_t seed);
 /* out [m, k] (f32/f64) = `on` at (i, labels[i]) and `off` elsewhere (labels outside
 ** [0, k) give a row of `off`). */
 RDN_API rdn_status rdn_onehot(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *labels,
