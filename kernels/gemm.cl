@@ -18,6 +18,8 @@
 #endif
 #define NR (VW * NV)
 #define UNROLL _Pragma("unroll")
+/* forced, so that the panel width W is a constant in each caller */
+#define INLINE inline __attribute__((always_inline))
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -65,7 +67,7 @@
 #endif
 
 /* t[0..PK) = s[0..nk), vector loads when the chunk is whole (PK: a multiple of 8). */
-inline void read_k(__global const elem *s, ulong nk, elem *t) {
+INLINE void read_k(__global const elem *s, ulong nk, elem *t) {
   if (nk == PK) {
     UNROLL for (int k = 0; k < PK; k += 8) STP8(LD8(s + k), t + k);
   } else {
@@ -76,7 +78,7 @@ inline void read_k(__global const elem *s, ulong nk, elem *t) {
 /* Panel rows o[k] (stride STEP(W)) = op(X)[k0 + k, w0 + w] for k < nk, w < W (W a
 ** multiple of 8), 0 from w = nw on.  direct: op(X)[k, w] = X[k, w], else X[w, k];
 ** cj conjugates (complex H). */
-inline void pack_panel(__global const elem *x, ulong ld, int direct, int cj, ulong w0,
+INLINE void pack_panel(__global const elem *x, ulong ld, int direct, int cj, ulong w0,
                        ulong nw, ulong k0, ulong nk, int W, __global real *o) {
   if (direct) {
     for (ulong k = 0; k < nk; k++, o += STEP(W)) {
@@ -92,7 +94,11 @@ inline void pack_panel(__global const elem *x, ulong ld, int direct, int cj, ulo
       elem t[PK];
       if (w < (int)nw) read_k(x + (w0 + w) * ld + k0, nk, t);
       else for (int k = 0; k < PK; k++) t[k] = (elem)0;
-      for (ulong k = 0; k < nk; k++) PUT(o + k * STEP(W), w, CJ(t[k], cj), W);
+      if (nk == PK) {
+        UNROLL for (int k = 0; k < PK; k++) PUT(o + k * STEP(W), w, CJ(t[k], cj), W);
+      } else {
+        for (ulong k = 0; k < nk; k++) PUT(o + k * STEP(W), w, CJ(t[k], cj), W);
+      }
     }
   }
 }
@@ -122,16 +128,17 @@ __kernel void pack_b(__global const elem *bm, ulong boff, ulong sb, ulong n, ulo
 ** panel, which stays in cache while the A panels stream. */
 __kernel void gemm_tile(__global const real *ap, ulong sap, __global const real *bp,
                         ulong sbp, __global elem *c, ulong coff, ulong sc, ulong m, ulong n,
-                        ulong kk, ulong ldc, ulong np, ulong nq, real alpha, real beta) {
+                        ulong kk, ulong k0, ulong kn, ulong ldc, ulong np, ulong nq,
+                        real alpha, real beta) {
   ulong p = get_global_id(0), q = get_global_id(1), b = get_global_id(2);
   if (p >= np || q >= nq) return;
 #if RDN_COMPLEX
-  __global const float *pa = ap + (b * sap + p) * kk * (2 * MR);
-  __global const float *pb = bp + (b * sbp + q) * kk * (2 * NR);
+  __global const float *pa = ap + ((b * sap + p) * kk + k0) * (2 * MR);
+  __global const float *pb = bp + ((b * sbp + q) * kk + k0) * (2 * NR);
   VT re[MR][NV], im[MR][NV];
   UNROLL for (int r = 0; r < MR; r++)
     UNROLL for (int v = 0; v < NV; v++) re[r][v] = im[r][v] = (VT)0;
-  for (ulong k = 0; k < kk; k++) {
+  for (ulong k = 0; k < kn; k++) {
     VT br[NV], bi[NV];
     UNROLL for (int v = 0; v < NV; v++) {
       br[v] = VLOAD(v, pb);
@@ -150,12 +157,12 @@ __kernel void gemm_tile(__global const real *ap, ulong sap, __global const real 
     pb += 2 * NR;
   }
 #else
-  __global const real *pa = ap + (b * sap + p) * kk * MR;
-  __global const real *pb = bp + (b * sbp + q) * kk * NR;
+  __global const real *pa = ap + ((b * sap + p) * kk + k0) * MR;
+  __global const real *pb = bp + ((b * sbp + q) * kk + k0) * NR;
   VT acc[MR][NV];
   UNROLL for (int r = 0; r < MR; r++)
     UNROLL for (int v = 0; v < NV; v++) acc[r][v] = (VT)0;
-  for (ulong k = 0; k < kk; k++) {
+  for (ulong k = 0; k < kn; k++) {
     VT bv[NV];
     UNROLL for (int v = 0; v < NV; v++) bv[v] = VLOAD(v, pb);
     UNROLL for (int r = 0; r < MR; r++) {

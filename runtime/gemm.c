@@ -14,6 +14,7 @@
 /* Packed scratch larger than this is split over the batch (never below one matrix). */
 #define SCRATCH_CAP ((size_t)256 << 20)
 #define PK 16                  /* k values per pack work-item (-D PK) */
+#define KC 1024                /* k values per tile launch (shorter sums, B panel in L2) */
 
 struct rdn_gemm_state {
   rdn_gemm_provider provider;  /* set by rdn_gemm_provider_set; AUTO: env / device */
@@ -235,8 +236,8 @@ static rdn_status run_own(rdn_ctx *ctx, const gemm_job *j) {
   cl_int ta = j->ta, tb = j->tb;
   cl_ulong m = j->m, n = j->n, kk = j->k, lda = j->lda, ldb = j->ldb, ldc = j->ldc;
   cl_ulong sa = j->sa, sb = j->sb, sc = j->sc, sap = j->sa ? np : 0, sbp = j->sb ? nq : 0;
-  cl_float af = (cl_float)j->alpha, bf = (cl_float)j->beta;
-  cl_double ad = j->alpha, bd = j->beta;
+  cl_float af = (cl_float)j->alpha;
+  cl_double ad = j->alpha;
   /* Few fixed local sizes (kernels check bounds): PoCL compiles one work-group function
   ** per local size.  Groups of 4 tiles share a B panel in cache; with few tiles, one tile
   ** per group keeps every core busy. */
@@ -263,18 +264,27 @@ static rdn_status run_own(rdn_ctx *ctx, const gemm_job *j) {
           (s = rdn__launch(ctx, kpb, "gemm_pack_b", 3, gw, plw)))
         return s;
     }
-    size_t gw[3] = { np, nq, nb };
-    s = RDN_ARGS(ctx, kt, "gemm_tile", RDN_ARG(g->ap), RDN_ARG(sap), RDN_ARG(g->bp),
-                 RDN_ARG(sbp), RDN_ARG(j->c), RDN_ARG(coff), RDN_ARG(sc), RDN_ARG(m), RDN_ARG(n),
-                 RDN_ARG(kk), RDN_ARG(ldc), RDN_ARG(np), RDN_ARG(nq));
-    if (s) return s;
-    cl_int e = j->dt == RDN_F64 ? clSetKernelArg(kt, 13, sizeof ad, &ad) |
-                                  clSetKernelArg(kt, 14, sizeof bd, &bd)
-                                : clSetKernelArg(kt, 13, sizeof af, &af) |
-                                  clSetKernelArg(kt, 14, sizeof bf, &bf);
-    if (e != CL_SUCCESS)
-      return rdn__fail(ctx, RDN_ECL, "kernel 'gemm_tile': clSetKernelArg alpha/beta failed");
-    if ((s = rdn__launch(ctx, kt, "gemm_tile", 3, gw, lw))) return s;
+    /* K in blocks, so that the B panel a work-group shares stays in cache while A
+    ** panels stream past it; the blocks after the first add to C. */
+    size_t gw[3] = { np, nq, nb }, nkb = (j->k + KC - 1) / KC;
+    size_t kc = (j->k + nkb - 1) / nkb;
+    for (size_t k0 = 0; k0 < j->k; k0 += kc) {
+      cl_ulong ko = k0, kn = j->k - k0 < kc ? j->k - k0 : kc;
+      cl_double bd = k0 ? 1.0 : j->beta;
+      cl_float bf = (cl_float)bd;
+      s = RDN_ARGS(ctx, kt, "gemm_tile", RDN_ARG(g->ap), RDN_ARG(sap), RDN_ARG(g->bp),
+                   RDN_ARG(sbp), RDN_ARG(j->c), RDN_ARG(coff), RDN_ARG(sc), RDN_ARG(m),
+                   RDN_ARG(n), RDN_ARG(kk), RDN_ARG(ko), RDN_ARG(kn), RDN_ARG(ldc), RDN_ARG(np),
+                   RDN_ARG(nq));
+      if (s) return s;
+      cl_int e = j->dt == RDN_F64 ? clSetKernelArg(kt, 15, sizeof ad, &ad) |
+                                    clSetKernelArg(kt, 16, sizeof bd, &bd)
+                                  : clSetKernelArg(kt, 15, sizeof af, &af) |
+                                    clSetKernelArg(kt, 16, sizeof bf, &bf);
+      if (e != CL_SUCCESS)
+        return rdn__fail(ctx, RDN_ECL, "kernel 'gemm_tile': clSetKernelArg alpha/beta failed");
+      if ((s = rdn__launch(ctx, kt, "gemm_tile", 3, gw, lw))) return s;
+    }
   }
   return RDN_OK;
 }
