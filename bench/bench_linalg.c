@@ -81,6 +81,131 @@ static void bench_gram(void) {
   }
 }
 
+/* ---------------------------------------------------- batched cholesky */
+typedef struct {
+  rdn_tensor *a, *w;
+  int n, b;
+  float *h, *hw;
+} chol_job;
+
+static int chol_rdn(void *p) {
+  chol_job *j = p;
+  /* restore the input (a device copy, counted in the time) then potrf + potri fused */
+  return rdn_tensor_copy(j->w, j->a) != RDN_OK || rdn_spd_inverse(ctx, j->w) != RDN_OK;
+}
+
+#ifdef RDN_HAVE_LAPACKE
+static void chol_lapack(void *p) {
+  chol_job *j = p;
+  size_t nn = (size_t)j->n * j->n;
+  memcpy(j->hw, j->h, (size_t)j->b * nn * 2 * sizeof(float));
+  for (int w = 0; w < j->b; w++) {
+    lapack_complex_float *m = (lapack_complex_float *)(j->hw + 2 * w * nn);
+    if (LAPACKE_cpotrf(LAPACK_ROW_MAJOR, 'L', j->n, m, j->n) ||
+        LAPACKE_cpotri(LAPACK_ROW_MAJOR, 'L', j->n, m, j->n))
+      fprintf(stderr, "bench_linalg: LAPACKE failed on matrix %d\n", w);
+  }
+}
+#endif
+
+/* Hermitian positive definite batch on the host: A = B B^H / n + I. */
+static float *hpd_host(int b, int n) {
+  float *h = malloc((size_t)b * n * n * 2 * sizeof *h), *m = host_rand((size_t)n * n * 2, 3);
+  for (int w = 0; w < b; w++)
+    for (int i = 0; i < n; i++)
+      for (int k = 0; k < n; k++) {
+        double re = i == k ? 1 : 0, im = 0;
+        for (int t = 0; t < n; t++) {
+          float ar = m[2 * (i * n + t)], ai = m[2 * (i * n + t) + 1];
+          float br = m[2 * (k * n + t)], bi = m[2 * (k * n + t) + 1];
+          re += (ar * br + ai * bi) / n;
+          im += (ai * br - ar * bi) / n;
+        }
+        size_t o = 2 * ((size_t)w * n * n + (size_t)i * n + k);
+        h[o] = (float)re;
+        h[o + 1] = i == k ? 0 : (float)im;
+      }
+  free(m);
+  return h;
+}
+
+static void bench_chol_batched(void) {
+  static const int cs[4] = { 5, 16, 32, 64 };
+  bu_head("Batched Hermitian Cholesky + inverse (c64, 784 matrices C x C; rdn includes a "
+          "device copy of the input)", "LAPACKE cpotrf+cpotri loop");
+  for (int t = 0; t < 4; t++) {
+    chol_job j = { NULL, NULL, cs[t], 784, NULL, NULL };
+    size_t shape[3] = { (size_t)j.b, (size_t)j.n, (size_t)j.n };
+    size_t bytes = (size_t)j.b * j.n * j.n * 2 * sizeof(float);
+    j.h = hpd_host(j.b, j.n);
+    j.hw = malloc(bytes);
+    if (rdn_tensor_new(ctx, &j.a, RDN_C64, 3, shape) != RDN_OK ||
+        rdn_tensor_new(ctx, &j.w, RDN_C64, 3, shape) != RDN_OK ||
+        rdn_tensor_write(j.a, j.h, bytes) != RDN_OK)
+      die();
+    double sec = bu_device(ctx, chol_rdn, &j, 2, 7), base = -1;
+#ifdef RDN_HAVE_LAPACKE
+    base = bu_host(chol_lapack, &j, 2, 7);
+#endif
+    char shape_s[64];
+    snprintf(shape_s, sizeof shape_s, "%d x [%d x %d]", j.b, j.n, j.n);
+    /* complex potrf 4n^3/3 + potri 8n^3/3 real flops */
+    bu_row("cpotrf+cpotri", shape_s, sec, 4.0 * j.b * pow(j.n, 3) * 1e-9, "GFLOP/s", base);
+    rdn_tensor_release(j.a);
+    rdn_tensor_release(j.w);
+    free(j.h);
+    free(j.hw);
+  }
+}
+
+/* ------------------------------------------------------- large cholesky */
+static int large_rdn(void *p) {
+  chol_job *j = p;
+  return rdn_tensor_copy(j->w, j->a) != RDN_OK || rdn_cholesky(ctx, j->w) != RDN_OK;
+}
+
+#ifdef RDN_HAVE_LAPACKE
+static void large_lapack(void *p) {
+  chol_job *j = p;
+  memcpy(j->hw, j->h, (size_t)j->n * j->n * sizeof(float));
+  if (LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'L', j->n, j->hw, j->n))
+    fprintf(stderr, "bench_linalg: LAPACKE_spotrf failed\n");
+}
+#endif
+
+static void bench_chol_large(void) {
+  static const int ns[2] = { 784, 2048 };
+  bu_head("Large Cholesky (f32; rdn includes a device copy of the input)", "LAPACKE spotrf");
+  for (int t = 0; t < 2; t++) {
+    chol_job j = { NULL, NULL, ns[t], 1, NULL, NULL };
+    size_t n = (size_t)j.n, shape[2] = { n, n };
+    j.h = malloc(n * n * sizeof *j.h);
+    j.hw = malloc(n * n * sizeof *j.hw);
+    float *r = host_rand(n * n, 5);
+    for (size_t i = 0; i < n; i++)       /* symmetric, diagonally dominant */
+      for (size_t k = 0; k <= i; k++) {
+        float v = i == k ? (float)n : r[i * n + k];
+        j.h[i * n + k] = j.h[k * n + i] = v;
+      }
+    free(r);
+    if (rdn_tensor_new(ctx, &j.a, RDN_F32, 2, shape) != RDN_OK ||
+        rdn_tensor_new(ctx, &j.w, RDN_F32, 2, shape) != RDN_OK ||
+        rdn_tensor_write(j.a, j.h, n * n * sizeof(float)) != RDN_OK)
+      die();
+    double sec = bu_device(ctx, large_rdn, &j, 1, 5), base = -1;
+#ifdef RDN_HAVE_LAPACKE
+    base = bu_host(large_lapack, &j, 1, 5);
+#endif
+    char shape_s[64];
+    snprintf(shape_s, sizeof shape_s, "n=%d", j.n);
+    bu_row("spotrf", shape_s, sec, pow(j.n, 3) / 3 * 1e-9, "GFLOP/s", base);
+    rdn_tensor_release(j.a);
+    rdn_tensor_release(j.w);
+    free(j.h);
+    free(j.hw);
+  }
+}
+
 int main(int argc, char **argv) {
   (void)argc;
   if (!getenv("OPENBLAS_CORETYPE")) {     /* OpenBLAS 0.3.21 does not know Zen 5 */
@@ -89,6 +214,8 @@ int main(int argc, char **argv) {
   }
   ctx = bu_ctx();
   bench_gram();
+  bench_chol_batched();
+  bench_chol_large();
   rdn_ctx_destroy(ctx);
   return 0;
 }

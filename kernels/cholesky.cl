@@ -33,8 +33,11 @@
 #define FROMR(v) ((elem)(v))
 #endif
 
-/* ---- lanes: pk[((e * NCOMP + c) * bp + lane] holds component c of element e = i*n + j
-** of matrix `lane`; e = n*n + i holds 1 / L[i][i].  Lanes past nmat are identities. */
+/* ---- lanes: matrices are packed in groups of G (a multiple of LANES): group w / G
+** occupies ES = (n*n + n) * NCOMP * G consecutive reals, in which component c of element
+** e = i*n + j of matrix w is at (e * NCOMP + c) * G + w % G; e = n*n + i holds 1 / L[i][i].
+** A group is contiguous (few pages per work-item on CPUs: G = LANES), lanes within it are
+** adjacent (coalesced on GPUs: G = 64).  Lanes past nmat are identities. */
 #if LANES == 1
 typedef real lane;
 #if RDN_DTYPE == 1
@@ -58,47 +61,64 @@ typedef CAT(int, LANES) ilane;
 #define OKPIV(d) (((d) > (lane)0) & ~isinf(d))
 #define ZMASK(x) ((x) == (ilane)0)
 #endif
-#define EL(i, j, c) (pk + ((((ulong)(i)) * n + (j)) * NCOMP + (c)) * bp)
+#define EL(i, j, c) (pk + ((((ulong)(i)) * n + (j)) * NCOMP + (c)) * G)
+#define GROUP(w) ((w) / G * (n * n + n) * NCOMP * G + (w) % G)
 #define ID(j) EL(n, j, 0)
 
-/* Grid (bp, n): work-item (lane w, row i) copies the lower triangle of row i. */
-__kernel void lanes_pack(__global real *pk, ulong bp, __global const elem *a, ulong aoff,
-                         ulong nmat, ulong n) {
-  ulong w = get_global_id(0), i = get_global_id(1);
-  if (w >= bp || i >= n) return;
-  pk += w;
-  __global const elem *row = a + aoff + (w * n + i) * n;
+/* Work-items copy RC rows, so that there are few work-groups (PoCL pays ~1 us each). */
+#define RC 16
+
+/* Grid (bp / G, ceil(n / RC)): work-item (group g, rows i) copies rows i (lower triangle)
+** of the G matrices of group g: G input rows are read in step, the lanes written in order. */
+__kernel void lanes_pack(__global real *pk, ulong bp, ulong G, __global const elem *a,
+                         ulong aoff, ulong nmat, ulong n) {
+  ulong g = get_global_id(0), i0 = get_global_id(1) * RC;
+  if (g * G >= bp || i0 >= n) return;
+  pk += GROUP(g * G);
+  for (ulong i = i0; i < min(i0 + RC, n); i++)
   for (ulong j = 0; j <= i; j++) {
-    elem v = w < nmat ? row[j] : (i == j ? FROMR(1) : ZERO);
+    __global real *o = EL(i, j, 0);
+    for (ulong l = 0; l < G; l++) {
+      ulong w = g * G + l;
+      elem v = w < nmat ? a[aoff + (w * n + i) * n + j] : (i == j ? FROMR(1) : ZERO);
 #if RDN_COMPLEX
-    *EL(i, j, 0) = v.x;
-    *EL(i, j, 1) = v.y;
+      o[l] = v.x;
+      o[G + l] = v.y;
 #else
-    *EL(i, j, 0) = v;
+      o[l] = v;
 #endif
+    }
   }
 }
 
-/* Grid (nmat, n): row i of matrix w: the lower factor (upper zero) when full == 0, the
-** Hermitian matrix whose lower triangle is stored when full == 1. */
-__kernel void lanes_unpack(__global elem *a, ulong aoff, __global const real *pk, ulong bp,
+/* Grid (ceil(nmat / G), ceil(n / RC)): rows i of the G matrices of group g, in order:
+** the lower factor (upper zero) when full == 0, the Hermitian matrix whose lower
+** triangle is stored when full. */
+__kernel void lanes_unpack(__global elem *a, ulong aoff, __global const real *pk, ulong G,
                            ulong nmat, ulong n, int full) {
-  ulong w = get_global_id(0), i = get_global_id(1);
-  if (w >= nmat || i >= n) return;
-  pk += w;
-  __global elem *row = a + aoff + (w * n + i) * n;
-  for (ulong j = 0; j < n; j++) {
-    ulong r = j <= i ? i : j, c = j <= i ? j : i;
-    elem v = ZERO;
-    if (j <= i || full) {
+  ulong g = get_global_id(0), i0 = get_global_id(1) * RC;
+  if (g * G >= nmat || i0 >= n) return;
+  pk += GROUP(g * G);
+  ulong lmax = min(G, nmat - g * G);
+  for (ulong i = i0; i < min(i0 + RC, n); i++)
+  for (ulong l = 0; l < lmax; l++) {
+    __global elem *o = a + aoff + ((g * G + l) * n + i) * n;
+    for (ulong j = 0; j <= i; j++) {
+      __global const real *src = EL(i, j, 0) + l;
 #if RDN_COMPLEX
-      v = (elem)(*EL(r, c, 0), *EL(r, c, 1));
-      if (j > i) v.y = -v.y;
+      o[j] = (elem)(src[0], src[G]);
 #else
-      v = *EL(r, c, 0);
+      o[j] = src[0];
 #endif
     }
-    row[j] = v;
+    for (ulong j = i + 1; j < n; j++) {
+      __global const real *src = EL(j, i, 0) + l;
+#if RDN_COMPLEX
+      o[j] = full ? (elem)(src[0], -src[G]) : ZERO;
+#else
+      o[j] = full ? src[0] : ZERO;
+#endif
+    }
   }
 }
 
@@ -107,11 +127,11 @@ __kernel void lanes_unpack(__global elem *a, ulong aoff, __global const real *pk
 ** W = L^-1 and A^-1 = W^H W, all in place.  A failing pivot (not > 0, NaN, Inf) is
 ** replaced by 1 so the lane stays finite; info[0] = smallest failing matrix (atomic_min),
 ** info[1 + w] = pivot index + 1, info[1 + nmat + w] = the pivot value (float bits). */
-__kernel void lanes_potrf(__global real *pk, ulong bp, ulong n, ulong nmat, int factor,
-                          int inverse, __global int *info) {
+__kernel void lanes_potrf(__global real *pk, ulong bp, ulong G, ulong n, ulong nmat,
+                          int factor, int inverse, __global int *info) {
   ulong g = get_global_id(0);
   if (g * LANES >= bp) return;
-  pk += g * LANES;
+  pk += GROUP(g * LANES);
   ilane fail = (ilane)0;
   lane fval = (lane)0;
   if (!factor)                    /* inverse of a given factor: only 1 / L[i][i] */

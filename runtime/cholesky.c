@@ -77,26 +77,29 @@ static rdn_status small_batch(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem
     char opts[32];
     cl_kernel kp, ku;
     snprintf(opts, sizeof opts, "-D LANES=%d", lanes);
-    size_t bp = rdn__round_up(nmat, (size_t)lanes), rs = dt == RDN_F64 ? 8 : 4;
+    size_t grp = lanes == 1 ? 64 : (size_t)lanes, rs = dt == RDN_F64 ? 8 : 4;
+    size_t bp = rdn__round_up(nmat, grp);
     size_t ncomp = dt == RDN_C64 ? 2 : 1;
     if ((s = rdn__kernel(ctx, "cholesky", dt, opts, "lanes_pack", &kp)) != RDN_OK ||
         (s = rdn__kernel(ctx, "cholesky", dt, opts, "lanes_potrf", &k)) != RDN_OK ||
         (s = rdn__kernel(ctx, "cholesky", dt, opts, "lanes_unpack", &ku)) != RDN_OK ||
         (s = rdn__linalg_scratch(ctx, fn, 3, (n * n + n) * ncomp * bp * rs, &pk)) != RDN_OK)
       return s;
-    cl_ulong bpl = bp;
+    cl_ulong bpl = bp, gl = grp;
     cl_int full = inverse;
-    static const size_t lw2[2] = { 16, 1 }, lwu[2] = { 8, 1 }, lw1 = 1, lwi = 64;
-    size_t gp[2] = { bp, n }, gu[2] = { nmat, n }, gf = bp / (size_t)lanes;
-    if ((s = RDN_ARGS(ctx, kp, "lanes_pack", RDN_ARG(pk), RDN_ARG(bpl), RDN_ARG(buf),
-                      RDN_ARG(offl), RDN_ARG(nm), RDN_ARG(nl))) != RDN_OK ||
+    static const size_t lw2[2] = { 1, 1 }, lw1 = 1, lwi = 64;
+    size_t rc = (n + 15) / 16, gp[2] = { bp / grp, rc }, gu[2] = { (nmat + grp - 1) / grp, rc };
+    size_t gf = bp / (size_t)lanes;
+    if ((s = RDN_ARGS(ctx, kp, "lanes_pack", RDN_ARG(pk), RDN_ARG(bpl), RDN_ARG(gl),
+                      RDN_ARG(buf), RDN_ARG(offl), RDN_ARG(nm), RDN_ARG(nl))) != RDN_OK ||
         (s = rdn__launch(ctx, kp, "lanes_pack", 2, gp, lw2)) != RDN_OK ||
-        (s = RDN_ARGS(ctx, k, "lanes_potrf", RDN_ARG(pk), RDN_ARG(bpl), RDN_ARG(nl),
-                      RDN_ARG(nm), RDN_ARG(fa), RDN_ARG(inv), RDN_ARG(info))) != RDN_OK ||
+        (s = RDN_ARGS(ctx, k, "lanes_potrf", RDN_ARG(pk), RDN_ARG(bpl), RDN_ARG(gl),
+                      RDN_ARG(nl), RDN_ARG(nm), RDN_ARG(fa), RDN_ARG(inv),
+                      RDN_ARG(info))) != RDN_OK ||
         (s = rdn__launch(ctx, k, "lanes_potrf", 1, &gf, lanes == 1 ? &lwi : &lw1)) != RDN_OK ||
         (s = RDN_ARGS(ctx, ku, "lanes_unpack", RDN_ARG(buf), RDN_ARG(offl), RDN_ARG(pk),
-                      RDN_ARG(bpl), RDN_ARG(nm), RDN_ARG(nl), RDN_ARG(full))) != RDN_OK ||
-        (s = rdn__launch(ctx, ku, "lanes_unpack", 2, gu, lwu)) != RDN_OK)
+                      RDN_ARG(gl), RDN_ARG(nm), RDN_ARG(nl), RDN_ARG(full))) != RDN_OK ||
+        (s = rdn__launch(ctx, ku, "lanes_unpack", 2, gu, lw2)) != RDN_OK)
       return s;
   }
   return factor ? rdn__chol_info_check(ctx, fn, info, nmat, n, 0) : RDN_OK;
