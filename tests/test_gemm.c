@@ -203,6 +203,13 @@ static void own_provider(rdn_ctx *ctx) {
   layout_cases(ctx, RDN_F32, "own");
   if (fp64) layout_cases(ctx, RDN_F64, "own");
   layout_cases(ctx, RDN_C64, "own");
+  /* K over one tile launch (1024): later blocks add to C, beta applies once */
+  gcase k1 = { RDN_F32, 1, 0, 20, 36, 2100, 0, 0, 0, 0, 0.5, 0.5, 0 };
+  gcase k2 = { RDN_F32, 0, 1, 12, 9, 1500, 2, 1, 1, 1, 1.0, 0.0, 1 };
+  gcase k3 = { RDN_C64, 2, 0, 9, 10, 1100, 0, 0, 0, 0, 1.0, -0.5, 0 };
+  run_case(ctx, &k1, "own");
+  run_case(ctx, &k2, "own");
+  run_case(ctx, &k3, "own");
   /* the A^T A covariance shape, scaled down */
   gcase cov = { RDN_F32, 1, 0, 78, 78, 500, 0, 0, 0, 0, 1.0 / 500, 0, 0 };
   run_case(ctx, &cov, "own");
