@@ -122,10 +122,10 @@ __kernel void pack_b(__global const elem *bm, ulong boff, ulong sb, ulong n, ulo
              k0, min((ulong)PK, kk - k0), NR, bp + ((b * nq + q) * kk + k0) * STEP(NR));
 }
 
-/* C[b] tile (p, q) = alpha * sum_k Ap[p][k] x Bp[q][k] + beta * C (C not read when
-** beta == 0, so NaN there is overwritten).  sap / sbp: packed batch strides in
-** panels (0 broadcasts).  Global (p, q, batch): consecutive work-items share one B
-** panel, which stays in cache while the A panels stream. */
+/* C[b] tile (p, q) = alpha * sum_{k0 <= k < k0 + kn} Ap[p][k] x Bp[q][k] + beta * C (C is
+** not read when beta == 0, so NaN there is overwritten).  sap / sbp: packed batch
+** strides in panels (0 broadcasts).  Global (p, q, batch): consecutive work-items
+** share one B panel, which stays in cache while the A panels stream. */
 __kernel void gemm_tile(__global const real *ap, ulong sap, __global const real *bp,
                         ulong sbp, __global elem *c, ulong coff, ulong sc, ulong m, ulong n,
                         ulong kk, ulong k0, ulong kn, ulong ldc, ulong np, ulong nq,
