@@ -29,9 +29,10 @@ static int check_k(lua_State *L, int arg) {
 }
 
 /* core.redunet_operators(w, z, y, k, eps_sq) -> gamma, dR, R, Rc: fills w [k+1, d, d]
-** with E, C^1..C^k of features z and labels y; the rates are those of z. */
+** with E, C^1..C^k of features z and labels y; the rates are those of z.  w = nil: the
+** rates only (no inverses). */
 static int l_operators(lua_State *L) {
-  rdn_tensor *w = rdn__lua_checktensor(L, 1), *z = rdn__lua_checktensor(L, 2);
+  rdn_tensor *w = rdn__lua_opttensor(L, 1), *z = rdn__lua_checktensor(L, 2);
   rdn_tensor *y = rdn__lua_checktensor(L, 3);
   int k = check_k(L, 4);
   double eps = luaL_checknumber(L, 5), g[MAXK], r[3];
@@ -158,6 +159,20 @@ static int l_knn(lua_State *L) {
   return 1;
 }
 
+/* core.ridge_predict(ztr, ytr, zte, k [, alpha = 1]) -> pred (i32 [rows of zte]). */
+static int l_ridge(lua_State *L) {
+  rdn_tensor *ztr = rdn__lua_checktensor(L, 1), *ytr = rdn__lua_checktensor(L, 2);
+  rdn_tensor *zte = rdn__lua_checktensor(L, 3);
+  int k = check_k(L, 4);
+  double alpha = luaL_optnumber(L, 5, 1.0);
+  rdn_ctx *ctx = rdn_tensor_ctx(ztr);
+  size_t m = rdn_tensor_dim(zte, 0);
+  rdn_tensor *pred = rdn__lua_pushnew(L, ctx, RDN_I32, 1, &m);
+  rdn_status s = rdn_ridge_predict(ctx, pred, ztr, ytr, zte, k, alpha);
+  if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
+  return 1;
+}
+
 /* core.onehot(y, k [, on = 1, off = 0 [, dtype = "f32"]]) -> [m, k] targets. */
 static int l_onehot(lua_State *L) {
   rdn_tensor *y = rdn__lua_checktensor(L, 1);
@@ -177,7 +192,8 @@ static const luaL_Reg redunet_funcs[] = {
   { "redunet_update", l_update }, { "label_counts", l_label_counts },
   { "label_sort", l_label_sort }, { "accuracy", l_accuracy },
   { "orthonormalize", l_orthonormalize }, { "nearsub_predict", l_nearsub },
-  { "knn_predict", l_knn }, { "onehot", l_onehot }, { NULL, NULL }
+  { "knn_predict", l_knn }, { "ridge_predict", l_ridge }, { "onehot", l_onehot },
+  { NULL, NULL }
 };
 
 void rdn__lua_open_redunet(lua_State *L) { luaL_setfuncs(L, redunet_funcs, 0); }

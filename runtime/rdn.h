@@ -370,7 +370,8 @@ RDN_API const char *rdn_safetensors_meta(const rdn_safetensors *f, const char *k
 ** rdn_redunet_operators: from features z and labels (i32 [m], 0 <= y < k, every class
 ** non-empty) computes E = a (I + a zᵀz)^-1, a = d/(m eps_sq), and C^j = a_j (I + a_j z_jᵀz_j)^-1,
 ** a_j = d/(m_j eps_sq), into w; gamma (k doubles) and, when rates is not NULL, rates[0] =
-** R(z), rates[1] = Rc(z | labels), rates[2] = R - Rc from the same Cholesky factors. */
+** R(z), rates[1] = Rc(z | labels), rates[2] = R - Rc from the same Cholesky factors.
+** w = NULL computes only the rates (and gamma when not NULL): no inverses. */
 RDN_API rdn_status rdn_redunet_operators(rdn_ctx *ctx, rdn_tensor *w, double *gamma,
                                          double *rates, const rdn_tensor *z,
                                          const rdn_tensor *labels, int k, double eps_sq);
@@ -410,6 +411,12 @@ RDN_API rdn_status rdn_nearsub_predict(rdn_ctx *ctx, rdn_tensor *pred, const rdn
 ** label of the k most similar rows of ztr (ties: lower index, then lowest label). */
 RDN_API rdn_status rdn_knn_predict(rdn_ctx *ctx, rdn_tensor *pred, const rdn_tensor *z,
                                    const rdn_tensor *ztr, const rdn_tensor *ytr, int k);
+/* One-vs-rest ridge classifier in closed form (as scikit-learn's RidgeClassifier): ±1
+** targets, an unpenalised intercept (features and targets centred), W = (XcᵀXc + alpha
+** I)^-1 XcᵀTc by Cholesky; pred (i32, [rows of zte]) = argmax of zte W + bias. */
+RDN_API rdn_status rdn_ridge_predict(rdn_ctx *ctx, rdn_tensor *pred, const rdn_tensor *ztr,
+                                     const rdn_tensor *ytr, const rdn_tensor *zte, int k,
+                                     double alpha);
 /* Sinusoid datasets (SPEC §1.7, noise-free part; add N(0, s^2) with rdn_randn + rdn_axpby
 ** for modes 7, 8, 9): x [k n, ..., T] gets n samples per class in class order, each
 ** T points of f_c(linspace(x0, x0 + 2 pi, T)) with x0 ~ U(0, 10 pi) from a hash of
@@ -422,6 +429,7 @@ RDN_API rdn_status rdn_waves(rdn_ctx *ctx, rdn_tensor *x, int mode, size_t n, ui
 ** [0, k) give a row of `off`). */
 RDN_API rdn_status rdn_onehot(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *labels,
                               double on, double off);
+/* ---- end datasets, models, ReduNet ---- */
 
 #ifdef __cplusplus
 }

@@ -339,10 +339,16 @@ rdn_status rdn_redunet_operators(rdn_ctx *ctx, rdn_tensor *w, double *gamma, dou
   double al[MAXK + 1], ld[MAXK + 1];
   rdn_status s;
   if ((s = need_features(ctx, fn, z, &m, &d)) != RDN_OK) return s;
-  if ((s = need_operators(ctx, fn, w, z, &kw)) != RDN_OK) return s;
-  if (kw != k)
-    return rdn__fail(ctx, RDN_EINVAL, "%s: 'w' holds %d class operators, k = %d", fn, kw, k);
-  if (!gamma) return rdn__fail(ctx, RDN_EINVAL, "%s: 'gamma' is NULL", fn);
+  if (w) {
+    if ((s = need_operators(ctx, fn, w, z, &kw)) != RDN_OK) return s;
+    if (kw != k)
+      return rdn__fail(ctx, RDN_EINVAL, "%s: 'w' holds %d class operators, k = %d", fn, kw, k);
+    if (!gamma) return rdn__fail(ctx, RDN_EINVAL, "%s: 'gamma' is NULL", fn);
+  } else if (!rates) {
+    return rdn__fail(ctx, RDN_EINVAL, "%s: 'w' and 'rates' are both NULL", fn);
+  } else if (k < 1 || k > MAXK) {
+    return rdn__fail(ctx, RDN_EINVAL, "%s: number of classes %d outside [1, %d]", fn, k, MAXK);
+  }
   if (!(eps_sq > 0 && isfinite(eps_sq)))
     return rdn__fail(ctx, RDN_EINVAL, "%s: eps_sq must be positive and finite, got %g", fn,
                      eps_sq);
@@ -353,10 +359,13 @@ rdn_status rdn_redunet_operators(rdn_ctx *ctx, rdn_tensor *w, double *gamma, dou
       return rdn__fail(ctx, RDN_EVALUE, "%s: class %d has no samples (m = %zu, k = %d)", fn, j,
                        m, k);
   /* unscaled class Grams into w[1..k]; A_0 = I + a sum_j G_j; A_j = I + a_j G_j */
-  rdn_tensor *wc = NULL, *w0 = NULL, *tmp = NULL, *x = NULL;
-  if ((s = rdn_tensor_rows(&wc, w, 1, (size_t)k)) != RDN_OK) return s;
+  rdn_tensor *wc = NULL, *w0 = NULL, *tmp = NULL, *x = NULL, *own = NULL;
+  size_t ws[3] = { (size_t)k + 1, d, d };
+  if (!w && (s = rdn_tensor_new(ctx, &own, z->dtype, 3, ws)) != RDN_OK) return s;
+  rdn_tensor *a = w ? w : own;
+  if ((s = rdn_tensor_rows(&wc, a, 1, (size_t)k)) != RDN_OK) goto done;
   size_t dd[2] = { ((size_t)k + 1) * d, d }, sq[2] = { d, d };
-  if ((s = rdn_tensor_reshape(&w0, w, 2, dd)) == RDN_OK) {  /* E's slot as a [d, d] view */
+  if ((s = rdn_tensor_reshape(&w0, a, 2, dd)) == RDN_OK) {  /* E's slot as a [d, d] view */
     rdn_tensor *v = w0;
     s = rdn_tensor_rows(&w0, v, 0, d);
     rdn_tensor_release(v);
@@ -365,7 +374,7 @@ rdn_status rdn_redunet_operators(rdn_ctx *ctx, rdn_tensor *w, double *gamma, dou
   al[0] = (double)d / ((double)m * eps_sq);
   for (int j = 0; j < k; j++) {
     al[j + 1] = (double)d / ((double)cnt[j] * eps_sq);
-    gamma[j] = (double)cnt[j] / (double)m;
+    if (gamma) gamma[j] = (double)cnt[j] / (double)m;
   }
   /* rdn_gram_sum refuses a destination in the same buffer: go through a [d, d] temp */
   if ((s = rdn_tensor_new(ctx, &tmp, z->dtype, 2, sq)) != RDN_OK) goto done;
@@ -373,17 +382,16 @@ rdn_status rdn_redunet_operators(rdn_ctx *ctx, rdn_tensor *w, double *gamma, dou
       (s = rdn_gram_sum(ctx, tmp, wc, al[0], 1.0)) != RDN_OK ||
       (s = rdn_tensor_copy(w0, tmp)) != RDN_OK ||
       (s = scale_shift(ctx, fn, wc, al + 1, 1.0)) != RDN_OK ||
-      (s = rdn_cholesky(ctx, w)) != RDN_OK ||
-      (s = rdn_chol_logdet(ctx, ld, (size_t)k + 1, w)) != RDN_OK) goto done;
+      (s = rdn_cholesky(ctx, a)) != RDN_OK ||
+      (s = rdn_chol_logdet(ctx, ld, (size_t)k + 1, a)) != RDN_OK) goto done;
   /* A^-1 = L^-T L^-1: one batched TRSM against I, then one batched GEMM (measured 2x
   ** faster than rdn_chol_inverse at d = 784, k = 10), then the scales a, a_j */
-  size_t ws[3] = { (size_t)k + 1, d, d };
   double zero[MAXK + 1] = { 0 };
-  if ((s = rdn_tensor_new(ctx, &x, z->dtype, 3, ws)) != RDN_OK ||
+  if (w && ((s = rdn_tensor_new(ctx, &x, z->dtype, 3, ws)) != RDN_OK ||
       (s = scale_shift(ctx, fn, x, zero, 1.0)) != RDN_OK ||
       (s = rdn_trsm(ctx, x, w, RDN_NOTRANS)) != RDN_OK ||
       (s = rdn_gemm(ctx, RDN_TRANS, RDN_NOTRANS, 1.0, x, x, 0.0, w)) != RDN_OK ||
-      (s = scale_shift(ctx, fn, w, al, 0.0)) != RDN_OK) goto done;
+      (s = scale_shift(ctx, fn, w, al, 0.0)) != RDN_OK)) goto done;
   if (rates) {
     double rc = 0;
     for (int j = 0; j < k; j++) rc += (double)cnt[j] / (2.0 * (double)m) * ld[j + 1];
@@ -392,6 +400,7 @@ rdn_status rdn_redunet_operators(rdn_ctx *ctx, rdn_tensor *w, double *gamma, dou
     rates[2] = rates[0] - rc;
   }
 done:
+  rdn_tensor_release(own);
   rdn_tensor_release(x);
   rdn_tensor_release(tmp);
   rdn_tensor_release(wc);
@@ -575,6 +584,82 @@ rdn_status rdn_onehot(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *labels, d
   if (s != RDN_OK) return s;
   size_t gws = m * k;
   return rdn__launch(ctx, kr, "onehot", 1, &gws, NULL);
+}
+
+/* *t = a new [r, c] tensor of dtype dt, every element v. */
+static rdn_status filled(rdn_ctx *ctx, rdn_tensor **t, rdn_dtype dt, size_t r, size_t c,
+                         double v) {
+  size_t sh[2] = { r, c };
+  rdn_status s = rdn_tensor_new(ctx, t, dt, 2, sh);
+  return s == RDN_OK ? rdn_tensor_fill(*t, v) : s;
+}
+
+rdn_status rdn_ridge_predict(rdn_ctx *ctx, rdn_tensor *pred, const rdn_tensor *ztr,
+                             const rdn_tensor *ytr, const rdn_tensor *zte, int k,
+                             double alpha) {
+  const char *fn = "rdn_ridge_predict";
+  char a[96], b[96];
+  size_t m, d, mt, dt2;
+  long cnt[MAXK];
+  rdn_status s;
+  if ((s = need_features(ctx, fn, ztr, &m, &d)) != RDN_OK ||
+      (s = need_features(ctx, fn, zte, &mt, &dt2)) != RDN_OK) return s;
+  if (dt2 != d || zte->dtype != ztr->dtype)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: shape mismatch: ztr is %s %s, zte is %s %s", fn,
+                     rdn_dtype_name(ztr->dtype), rdn_tensor_shape_str(ztr, a, sizeof a),
+                     rdn_dtype_name(zte->dtype), rdn_tensor_shape_str(zte, b, sizeof b));
+  if ((s = need_pred(ctx, fn, pred, mt)) != RDN_OK) return s;
+  if ((s = need_labels(ctx, fn, ytr, m)) != RDN_OK) return s;
+  if (k < 1 || k > MAXK)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: number of classes %d outside [1, %d]", fn, k, MAXK);
+  if ((s = counts(ctx, fn, ytr, k, cnt)) != RDN_OK) return s;
+  if (!(alpha >= 0 && isfinite(alpha)))
+    return rdn__fail(ctx, RDN_EINVAL, "%s: alpha must be >= 0 and finite, got %g", fn, alpha);
+  rdn_dtype t = ztr->dtype;
+  size_t xs[2] = { m, d }, ts[2] = { m, (size_t)k }, gs[2] = { d, d }, ws[2] = { d, (size_t)k };
+  size_t ss[2] = { mt, (size_t)k };
+  rdn_tensor *x = NULL, *tg = NULL, *row = NULL, *col = NULL, *colt = NULL, *mu = NULL;
+  rdn_tensor *tmu = NULL, *g = NULL, *w = NULL, *sc = NULL;
+  /* centred features and +-1 targets: the intercept is not penalised (scikit-learn) */
+  if ((s = rdn_tensor_new(ctx, &x, t, 2, xs)) != RDN_OK ||
+      (s = rdn_tensor_copy(x, ztr)) != RDN_OK ||
+      (s = rdn_tensor_new(ctx, &tg, t, 2, ts)) != RDN_OK ||
+      (s = rdn_onehot(ctx, tg, ytr, 1.0, -1.0)) != RDN_OK ||
+      (s = filled(ctx, &row, t, 1, m, 1.0 / (double)m)) != RDN_OK ||
+      (s = filled(ctx, &col, t, m, 1, 1.0)) != RDN_OK ||
+      (s = filled(ctx, &colt, t, mt, 1, 1.0)) != RDN_OK ||
+      (s = filled(ctx, &mu, t, 1, d, 0.0)) != RDN_OK ||
+      (s = filled(ctx, &tmu, t, 1, (size_t)k, 0.0)) != RDN_OK ||
+      (s = rdn_gemm(ctx, RDN_NOTRANS, RDN_NOTRANS, 1.0, row, x, 0.0, mu)) != RDN_OK ||
+      (s = rdn_gemm(ctx, RDN_NOTRANS, RDN_NOTRANS, 1.0, row, tg, 0.0, tmu)) != RDN_OK ||
+      (s = rdn_gemm(ctx, RDN_NOTRANS, RDN_NOTRANS, -1.0, col, mu, 1.0, x)) != RDN_OK ||
+      (s = rdn_gemm(ctx, RDN_NOTRANS, RDN_NOTRANS, -1.0, col, tmu, 1.0, tg)) != RDN_OK)
+    goto done;
+  /* W = (XcᵀXc + alpha I)^-1 XcᵀTc, bias = mean(T) - mean(X) W, scores = zte W + bias */
+  if ((s = rdn_tensor_new(ctx, &g, t, 2, gs)) != RDN_OK ||
+      (s = rdn_gram(ctx, g, x, RDN_GRAM_COLS, 1.0, alpha)) != RDN_OK ||
+      (s = rdn_tensor_new(ctx, &w, t, 2, ws)) != RDN_OK ||
+      (s = rdn_gemm(ctx, RDN_TRANS, RDN_NOTRANS, 1.0, x, tg, 0.0, w)) != RDN_OK ||
+      (s = rdn_cholesky(ctx, g)) != RDN_OK ||
+      (s = rdn_chol_solve(ctx, w, g)) != RDN_OK ||
+      (s = rdn_gemm(ctx, RDN_NOTRANS, RDN_NOTRANS, -1.0, mu, w, 1.0, tmu)) != RDN_OK ||
+      (s = rdn_tensor_new(ctx, &sc, t, 2, ss)) != RDN_OK ||
+      (s = rdn_gemm(ctx, RDN_NOTRANS, RDN_NOTRANS, 1.0, zte, w, 0.0, sc)) != RDN_OK ||
+      (s = rdn_gemm(ctx, RDN_NOTRANS, RDN_NOTRANS, 1.0, colt, tmu, 1.0, sc)) != RDN_OK)
+    goto done;
+  s = rdn_argmax_rows(ctx, pred, sc);
+done:
+  rdn_tensor_release(x);
+  rdn_tensor_release(tg);
+  rdn_tensor_release(row);
+  rdn_tensor_release(col);
+  rdn_tensor_release(colt);
+  rdn_tensor_release(mu);
+  rdn_tensor_release(tmu);
+  rdn_tensor_release(g);
+  rdn_tensor_release(w);
+  rdn_tensor_release(sc);
+  return s;
 }
 
 /* ------------------------------------------------------------ datasets */

@@ -75,24 +75,9 @@ end
 function eval.ridge(Ztr, ytr, Zte, yte, opts)
   local fn = "rdn.eval.ridge"
   opts = U.opts(fn, opts, { alpha = true })
-  local A, ya, B, yb, k, d = prepare(fn, Ztr, ytr, Zte, yte)
+  local A, ya, B, yb, k = prepare(fn, Ztr, ytr, Zte, yte)
   local alpha = U.number(fn, "alpha", opts.alpha or 1, true)
-  local dt, m = A:dtype(), A:dim(1)
-  local T = core.onehot(ya, k, 1, -1, dt)
-  local ones = core.full({ 1, m, dtype = dt }, 1 / m)
-  local mu, tmu = core.matmul(ones, A), core.matmul(ones, T)      -- column means [1, d], [1, k]
-  local col = core.full({ m, 1, dtype = dt }, 1)
-  core.gemm(col, mu, A, { alpha = -1, beta = 1 })                 -- centre in place
-  core.gemm(col, tmu, T, { alpha = -1, beta = 1 })
-  local M = core.gram(A, { alpha = 1, diag = alpha })             -- XcᵀXc + alpha I
-  local W = core.matmul(A, T, { ta = true })                      -- XcᵀYc [d, k]
-  core.cholesky(M)
-  core.chol_solve(W, M)
-  local bias = tmu:clone()
-  core.gemm(mu, W, bias, { alpha = -1, beta = 1 })                -- ȳ - μᵀW
-  local S = core.matmul(B, W)
-  core.gemm(core.full({ B:dim(1), 1, dtype = dt }, 1), bias, S, { beta = 1 })
-  local pred = S:argmax_rows()
+  local pred = core.ridge_predict(A, ya, B, k, alpha)
   return core.accuracy(pred, yb), pred
 end
 

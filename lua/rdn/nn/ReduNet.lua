@@ -41,7 +41,7 @@ function ReduNet:construct(X, y, opts)
   local lab = self.membership == "label" and labels or nil
   local t0 = clock()
   for l = 1, L + 1 do
-    local W = core.empty { k + 1, d, d, dtype = self.dtype }
+    local W = l <= L and core.empty { k + 1, d, d, dtype = self.dtype } or nil  -- last: rates
     local gamma, dR, R, Rc = core.redunet_operators(W, Z, labels, k, self.eps_sq)
     local now = clock()
     log[l] = { layer = l - 1, dR = dR, R = R, Rc = Rc, time = l == 1 and 0 or now - t0 }
@@ -49,7 +49,7 @@ function ReduNet:construct(X, y, opts)
       stderr_line(opts.quiet, "layer %d/%d  dR %.6g  R %.6g  Rc %.6g  %.2f s\n", l - 1, L, dR,
                   R, Rc, now - t0)
     end
-    if l > L then W:release() break end
+    if l > L then break end
     t0 = clock()
     self.ops[l], self.gamma[l] = W, gamma
     core.redunet_layer(Z, W, gamma, self.eta, self.lambda, lab)
