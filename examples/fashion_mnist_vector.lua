@@ -2,7 +2,8 @@
 -- first 500 images per class of the training file, the first 200 per class of the test
 -- file, 20 layers (eta = 0.5, eps_sq = 0.1, lambda = 500).  Reports nearest-subspace (10),
 -- kNN-5 and ridge accuracy on raw pixels and on ReduNet features (reference, NumPy float64:
--- ΔR 128.9 -> 641.4; kNN 0.814 -> 0.818, NS 0.814 -> 0.818), writes the ΔR / R / Rc
+-- ΔR 128.9 after layer 1 -> 641.4 after layer 20 (the input has 96.2); kNN 0.814 -> 0.818,
+-- NS 0.814 -> 0.818), writes the ΔR / R / Rc
 -- curves to fashion_mnist_vector.svg in $RDN_OUT (or the current directory) and the model
 -- to fashion_mnist_vector.safetensors there.  RDN_SMOKE=1: 30 + 20 per class, 1 layer
 -- (with fewer samples than pixels the operators amplify directions the training set does
@@ -38,8 +39,9 @@ local net = rdn.nn.ReduNet { layers = L, eta = 0.5, eps_sq = 0.1, lambda = 500 }
 local t0 = rdn.clock()
 local log, Z = net:construct(train.x, train.y)
 local secs = rdn.clock() - t0
-print(string.format("construction: ΔR %.1f -> %.1f in %d layers, %.2f s (%.3f s/layer)",
-                    log[1].dR, log[#log].dR, L, secs, secs / L))
+print(string.format("construction: ΔR input %.1f, after layer 1 %.1f, after layer %d %.1f; "
+                    .. "%.2f s (%.3f s/layer)", log[1].dR, log[2].dR, L, log[#log].dR, secs,
+                    secs / L))
 report("ReduNet", Z, net:forward(test.x))
 local svg = rdn.plot.construction(dir .. "/fashion_mnist_vector.svg", log,
                                   string.format("Fashion-MNIST vector ReduNet, %d/class", ntr))

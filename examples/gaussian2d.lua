@@ -24,9 +24,10 @@ print(string.format("ΔR %.6f -> %.6f after %d layers (optimum %.6f, gap %.2e), 
 for _, l in ipairs { 10, 100, 500, 1000 } do
   if log[l + 1] then print(string.format("  layer %4d  ΔR %.6f", l, log[l + 1].dR)) end
 end
+-- near the optimum f32 rounding moves ΔR by ~1e-6 either way: count real decreases only
 local drops = 0
-for i = 2, #log do if log[i].dR < log[i - 1].dR - 1e-6 then drops = drops + 1 end end
-print(string.format("layers where ΔR decreased by more than 1e-6: %d", drops))
+for i = 2, #log do if log[i].dR < log[i - 1].dR - 1e-5 then drops = drops + 1 end end
+print(string.format("layers where ΔR decreased by more than 1e-5: %d", drops))
 
 local Zte = net:forward(test.x)
 for _, c in ipairs { { "kNN-5", rdn.eval.knn, { k = 5 } },

@@ -27,4 +27,4 @@ print(string.format("kNN-5 test accuracy raw %.3f -> ReduNet %.3f",
                     rdn.eval.knn(Z, train.y, Zte, test.y)))
 rdn.plot.construction(out, log, string.format("Gaussian 3-D, %d/class: ΔR, R, Rc per layer", n))
 print("wrote " .. out)
-assert(smallest > -1e-6, "ΔR decreased")
+assert(smallest > -1e-5, "ΔR decreased")  -- f32 rounding near the optimum is ~1e-6

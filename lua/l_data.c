@@ -101,6 +101,15 @@ static int l_safetensors_save(lua_State *L) {
       keys[j] = lua_tostring(L, -2);
       vals[j++] = lua_tostring(L, -1);
     }
+  /* sorted keys: the same model gives the same bytes whatever the table order */
+  for (size_t a = 1; a < nm; a++)
+    for (size_t b = a; b > 0 && strcmp(keys[b - 1], keys[b]) > 0; b--) {
+      const char *tk = keys[b], *tv = vals[b];
+      keys[b] = keys[b - 1];
+      vals[b] = vals[b - 1];
+      keys[b - 1] = tk;
+      vals[b - 1] = tv;
+    }
   rdn_ctx *ctx = n ? rdn_tensor_ctx(ts[0]) : rdn__lua_ctx(L);
   rdn_status s = rdn_safetensors_save(ctx, path, n, names, ts, nm, keys, vals);
   if (s != RDN_OK) return io_result(L, ctx, s);

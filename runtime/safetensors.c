@@ -213,6 +213,11 @@ rdn_status rdn_safetensors_save(rdn_ctx *ctx, const char *path, size_t n,
   }
   snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
   int fd = mkstemp(tmp);
+  if (fd >= 0) {                        /* mkstemp makes 0600; a model is a normal file */
+    mode_t um = umask(0);
+    umask(um);
+    fchmod(fd, 0666 & ~um);
+  }
   FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
   void *buf = NULL;
   if (!f) {
