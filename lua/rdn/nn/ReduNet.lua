@@ -46,7 +46,7 @@ function ReduNet:construct(X, y, opts)
     local now = clock()
     log[l] = { layer = l - 1, dR = dR, R = R, Rc = Rc, time = l == 1 and 0 or now - t0 }
     if l > 1 then
-      stderr_line(opts.quiet, "layer %d/%d  dR %.6g  R %.6g  Rc %.6g  %.2f s\n", l - 1, L, dR,
+      stderr_line(opts.quiet, "layer %d/%d  ΔR %.6g  R %.6g  Rc %.6g  %.2f s\n", l - 1, L, dR,
                   R, Rc, now - t0)
     end
     if l > L then break end
