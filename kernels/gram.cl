@@ -299,3 +299,14 @@ __kernel void last_first(__global elem *out, ulong ooff, __global const elem *in
   if (r >= rest || f >= F) return;
   out[ooff + f * rest + r] = in[ioff + r * F + f];
 }
+
+/* *out = max over y [m] (atomic_max; *out starts at INT_MIN).  P chunks of samples. */
+__kernel void label_max(__global const int *y, ulong yoff, ulong m, ulong P,
+                        __global int *out) {
+  ulong c = get_global_id(0);
+  if (c >= P) return;
+  y += yoff;
+  int mx = INT_MIN;
+  for (ulong i = c * m / P; i < (c + 1) * m / P; i++) mx = max(mx, y[i]);
+  atomic_max(out, mx);
+}

@@ -192,6 +192,37 @@ rdn_status rdn__gram_sum(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem out,
   return rdn__launch(ctx, k, "gram_sum", 2, g2, LW1);
 }
 
+rdn_status rdn__labels_k(rdn_ctx *ctx, const char *fn, const rdn_tensor *y, size_t m, int *k) {
+  char a[96];
+  rdn_status s;
+  cl_kernel km;
+  static const size_t one = 1;
+  cl_mem o;
+  if (*k > 0) return RDN_OK;
+  if (!y) return rdn__fail(ctx, RDN_EINVAL, "%s: labels are missing", fn);
+  if (y->dtype != RDN_I32 || rdn_tensor_numel(y) != m)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: labels must be i32 with %zu elements, got %s %s",
+                     fn, m, rdn_dtype_name(y->dtype), rdn_tensor_shape_str(y, a, sizeof a));
+  size_t P = m < 64 * 256 ? (m + 255) / 256 : 64;
+  if ((s = rdn__kernel(ctx, "gram", RDN_F32, NULL, "label_max", &km)) != RDN_OK) return s;
+  if (!(o = rdn__buffer(ctx, fn, 4, &s))) return s;
+  cl_int mx = INT32_MIN;
+  cl_ulong yoff = y->offset, ml = m, Pl = P;
+  cl_int e = clEnqueueWriteBuffer(ctx->queue, o, CL_TRUE, 0, 4, &mx, 0, NULL, NULL);
+  if (e != CL_SUCCESS) s = rdn__cl_fail(ctx, fn, "clEnqueueWriteBuffer", e);
+  if (s == RDN_OK &&
+      (s = RDN_ARGS(ctx, km, "label_max", RDN_ARG(y->buf), RDN_ARG(yoff), RDN_ARG(ml),
+                    RDN_ARG(Pl), RDN_ARG(o))) == RDN_OK &&
+      (s = rdn__launch(ctx, km, "label_max", 1, &P, &one)) == RDN_OK) {
+    e = clEnqueueReadBuffer(ctx->queue, o, CL_TRUE, 0, 4, &mx, 0, NULL, NULL);
+    if (e != CL_SUCCESS) s = rdn__cl_fail(ctx, fn, "clEnqueueReadBuffer", e);
+  }
+  clReleaseMemObject(o);
+  /* a negative maximum leaves k = 1: the validation then names the first bad label */
+  if (s == RDN_OK) *k = mx >= (1 << 24) ? (1 << 24) + 1 : mx < 0 ? 1 : mx + 1;
+  return s;
+}
+
 rdn_status rdn__labels(rdn_ctx *ctx, const char *fn, const rdn_tensor *y, size_t m, int k,
                        size_t *counts, cl_mem *metao, cl_mem *permo) {
   char a[96];
@@ -230,15 +261,15 @@ rdn_status rdn__labels(rdn_ctx *ctx, const char *fn, const rdn_tensor *y, size_t
   size_t one = 1;
   if ((s = RDN_ARGS(ctx, kh, "label_hist", RDN_ARG(y->buf), RDN_ARG(yoff), RDN_ARG(ml),
                     RDN_ARG(kk), RDN_ARG(Pl), RDN_ARG(hist), RDN_ARG(meta))) != RDN_OK ||
-      (s = rdn__launch(ctx, kh, "label_hist", 1, &P, NULL)) != RDN_OK ||
+      (s = rdn__launch(ctx, kh, "label_hist", 1, &P, &one)) != RDN_OK ||
       (s = RDN_ARGS(ctx, ks, "label_scan", RDN_ARG(hist), RDN_ARG(kk), RDN_ARG(Pl),
                     RDN_ARG(meta))) != RDN_OK ||
-      (s = rdn__launch(ctx, ks, "label_scan", 1, &one, NULL)) != RDN_OK)
+      (s = rdn__launch(ctx, ks, "label_scan", 1, &one, &one)) != RDN_OK)
     goto done;
   if (perm &&
       ((s = RDN_ARGS(ctx, kc, "label_scatter", RDN_ARG(y->buf), RDN_ARG(yoff), RDN_ARG(ml),
                      RDN_ARG(kk), RDN_ARG(Pl), RDN_ARG(hist), RDN_ARG(perm))) != RDN_OK ||
-       (s = rdn__launch(ctx, kc, "label_scatter", 1, &P, NULL)) != RDN_OK))
+       (s = rdn__launch(ctx, kc, "label_scatter", 1, &P, &one)) != RDN_OK))
     goto done;
   if (!(h = malloc(((size_t)k + 1) * sizeof *h))) {
     s = rdn__fail(ctx, RDN_ENOMEM, "%s: out of host memory", fn);

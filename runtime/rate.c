@@ -93,6 +93,7 @@ static rdn_status rates(rdn_ctx *ctx, rate_src *r, const rdn_tensor *y, int k, d
   cl_mem meta = NULL, perm = NULL;
   if (!isfinite(eps) || eps <= 0)
     return rdn__fail(ctx, RDN_EINVAL, "%s: 'eps_sq' must be finite and > 0, got %g", fn, eps);
+  if (y && k <= 0 && (s = rdn__labels_k(ctx, fn, y, m, &k)) != RDN_OK) return s;
   if (y && (k < 1 || k > (1 << 24)))
     return rdn__fail(ctx, RDN_EINVAL, "%s: bad number of classes: %d", fn, k);
   size_t kk = y ? (size_t)k : 0;

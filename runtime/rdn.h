@@ -308,10 +308,11 @@ RDN_API rdn_status rdn_spd_logdet(rdn_ctx *ctx, double *out, size_t nout, rdn_te
 ** is the squared distortion e = eps^2 (the reference code's `eps`), finite and > 0.
 **   R  = 1/2 logdet(I + d/(m e) Z^T Z)
 **   Rc = sum_j m_j/(2m) logdet(I + d/(m_j e) Z_j^T Z_j)
-** Each log-det uses the smaller side of the Gram identity (d vs m, d vs m_j).  Errors:
-** NaN/Inf in z (RDN_EVALUE naming the sample and feature), labels out of [0, k) or an
-** empty class (RDN_EVALUE), a label count different from m (RDN_EINVAL).  c64 z [m, d] is
-** a complex vector set (Hermitian Grams). */
+** labels: i32 with m elements, 0-based; k <= 0 takes k = max label + 1 (found on the
+** device).  Each log-det uses the smaller side of the Gram identity (d vs m, d vs m_j).
+** Errors: NaN/Inf in z (RDN_EVALUE naming the sample and feature), labels out of [0, k)
+** or an empty class (RDN_EVALUE), a label count different from m (RDN_EINVAL).  c64
+** z [m, d] is a complex vector set (Hermitian Grams). */
 RDN_API rdn_status rdn_coding_rate(rdn_ctx *ctx, double *r, const rdn_tensor *z, double eps_sq);
 RDN_API rdn_status rdn_class_rate(rdn_ctx *ctx, double *rc, const rdn_tensor *z,
                                   const rdn_tensor *labels, int k, double eps_sq);

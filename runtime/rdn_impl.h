@@ -200,6 +200,8 @@ rdn_status rdn__gram_sum(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem out,
 ** A label outside [0, k) is RDN_EVALUE naming the label and its sample. */
 rdn_status rdn__labels(rdn_ctx *ctx, const char *fn, const rdn_tensor *y, size_t m, int k,
                        size_t *counts, cl_mem *meta, cl_mem *perm);
+/* *k <= 0: sets *k = max label + 1 (a device reduction over the labels). */
+rdn_status rdn__labels_k(rdn_ctx *ctx, const char *fn, const rdn_tensor *y, size_t m, int *k);
 /* Cholesky (and with inverse, A^-1) of nmat matrices [n, n], n <= 64, at elements off..
 ** of buf, in place (cholesky.c). */
 rdn_status rdn__chol_batch(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem buf, size_t off,

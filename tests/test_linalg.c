@@ -725,6 +725,10 @@ static void test_rate_errors(rdn_ctx *ctx) {
   lab[3] = -1;
   rdn_tensor *yn = th_tensor(ctx, RDN_I32, 1, ls, lab);
   CHECK_ERR(ctx, rdn_class_rate(ctx, &r, z, yn, 10, 0.5), RDN_EVALUE, "label -1 at sample 3");
+  CHECK_ERR(ctx, rdn_class_rate(ctx, &r, z, yn, 0, 0.5), RDN_EVALUE, "label -1 at sample 3");
+  double o2[3];
+  CHECK_OK(ctx, rdn_mcr2(ctx, o2, z, y, 0, 0.5));             /* k from the labels: 10 */
+  CHECK(fabs(o2[0] - out[0]) < 1e-12, "k <= 0 finds k = max label + 1");
   CHECK_ERR(ctx, rdn_mcr2(ctx, out, z, y, 11, 0.5), RDN_EVALUE,
             "empty class: class 10 has no samples (classes = 11, samples = 40)");
   CHECK_ERR(ctx, rdn_mcr2(ctx, out, z, ys, 10, 0.5), RDN_EINVAL,
