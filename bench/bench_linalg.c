@@ -206,6 +206,44 @@ static void bench_chol_large(void) {
   }
 }
 
+/* ------------------------------------------------------------------ mcr2 */
+typedef struct {
+  rdn_tensor *z, *y;
+  double out[3];
+  int fail;
+} mcr2_job;
+
+static void mcr2_wall(void *p) {
+  mcr2_job *j = p;
+  if (rdn_mcr2(ctx, j->out, j->z, j->y, 10, 0.5) != RDN_OK) j->fail = 1;
+}
+
+static void bench_mcr2(void) {
+  size_t m = 20000, d = 784, zs[2] = { m, d }, ys[1] = { m };
+  mcr2_job j = { NULL, NULL, { 0, 0, 0 }, 0 };
+  j.z = randn(RDN_F32, 2, zs, 7);
+  if (rdn_normalize_rows(ctx, j.z, 1e-8) != RDN_OK) die();
+  int *lab = malloc(m * sizeof *lab);
+  for (size_t i = 0; i < m; i++) lab[i] = (int)(i % 10);
+  if (rdn_tensor_new(ctx, &j.y, RDN_I32, 1, ys) != RDN_OK ||
+      rdn_tensor_write(j.y, lab, m * sizeof *lab) != RDN_OK)
+    die();
+  double dev = -1, t0 = 0, t1 = 0;
+  mcr2_wall(&j);                                /* warm: programs and scratch */
+  if (rdn_ctx_device_time(ctx, &t0) != RDN_OK) die();
+  double wall = bu_host(mcr2_wall, &j, 1, 3);
+  if (rdn_ctx_device_time(ctx, &t1) == RDN_OK) dev = (t1 - t0) * 1e-3 / 4;
+  if (j.fail) die();
+  printf("\n### rdn_mcr2 (f32 unit rows, d = %zu, m = %zu, k = 10, eps_sq = 0.5; warm)\n\n", d,
+         m);
+  printf("| op | shape | wall ms | device ms (mean) | dR | target |\n|---|---|---:|---:|---:|---|\n");
+  printf("| mcr2 | m=%zu d=%zu k=10 | %.1f | %.1f | %.6f | < 500 ms wall |\n", m, d,
+         wall * 1e3, dev * 1e3, j.out[0]);
+  rdn_tensor_release(j.z);
+  rdn_tensor_release(j.y);
+  free(lab);
+}
+
 int main(int argc, char **argv) {
   (void)argc;
   if (!getenv("OPENBLAS_CORETYPE")) {     /* OpenBLAS 0.3.21 does not know Zen 5 */
@@ -216,6 +254,7 @@ int main(int argc, char **argv) {
   bench_gram();
   bench_chol_batched();
   bench_chol_large();
+  bench_mcr2();
   rdn_ctx_destroy(ctx);
   return 0;
 }

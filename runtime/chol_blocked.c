@@ -80,7 +80,7 @@ rdn_status rdn__chol_large(rdn_ctx *ctx, const char *fn, rdn_tensor *a, size_t o
       size_t g = nrows;
       if ((s = RDN_ARGS(ctx, kt, "panel_trsm", RDN_ARG(pt->buf), RDN_ARG(poff), RDN_ARG(doff),
                         RDN_ARG(nbl), RDN_ARG(r0), RDN_ARG(nrows))) != RDN_OK ||
-          (s = rdn__launch(ctx, kt, "panel_trsm", 1, &g, &lw)) != RDN_OK)
+          (s = rdn__launch(ctx, kt, "panel_trsm", 1, &g, &one)) != RDN_OK)
         break;
     }
   }
