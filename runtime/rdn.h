@@ -432,6 +432,92 @@ RDN_API rdn_status rdn_onehot(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *l
                               double on, double off);
 /* ---- end datasets, models, ReduNet ---- */
 
+/* ========================= separation / concentration (SPEC §3: shrink.c, scattering.c) */
+/* Shrinkage (SPEC §3.1).  RDN_SHRINK_SOFT: the soft threshold rho_l(u) = sign(u) max(|u| - l, 0)
+** = u - clamp(u, -l, l) (odd, 1-Lipschitz, rho_0 = identity); RDN_SHRINK_RELU: the one-sided
+** ReLU(u - l) (the paper code's "relu" non-linearity with its bias). */
+typedef enum { RDN_SHRINK_SOFT = 0, RDN_SHRINK_RELU = 1 } rdn_shrink_kind;
+/* out = rho_lambda(x) elementwise; f32/f64; out has x's dtype and numel and is x itself (in
+** place) or does not overlap it.  lambda must be finite and >= 0 (else RDN_EINVAL naming it). */
+RDN_API rdn_status rdn_shrink(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
+                              rdn_shrink_kind kind, double lambda);
+/* Per-channel thresholds: x viewed as [outer, C, inner] with C = numel(lambdas) (same dtype
+** as x) and the given inner extent: inner = 1 means channels last ([rows, C], the layout of
+** 1x1 frames), inner = H*W channels first ([m, C, H, W]).  Every lambda is checked on the
+** device: a negative or non-finite one is RDN_EINVAL naming its index and value. */
+RDN_API rdn_status rdn_shrink_channels(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
+                                       rdn_shrink_kind kind, const rdn_tensor *lambdas,
+                                       size_t inner);
+/* *count = number of elements with |x| > threshold (f32/f64; exact, counted on the device). */
+RDN_API rdn_status rdn_count_above(rdn_ctx *ctx, const rdn_tensor *x, double threshold,
+                                   size_t *count);
+/* out (f32) = |x| for c64 x of the same numel (no overlap). */
+RDN_API rdn_status rdn_cabs(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x);
+/* Filter-bank product in the Fourier domain (K7): filt is c64 or f32 [F, P...] (a rank-1
+** filt is one filter, F = 1), P = numel(filt) / F; x c64 holds B = numel(x) / P spectra;
+** out c64 [B, F, P...]: out[b, f, p] = x[b, p] * filt[f, p], or * conj(filt[f, p]) when
+** conj = 1.  out overlaps neither input. */
+RDN_API rdn_status rdn_cmul_bank(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
+                                 const rdn_tensor *filt, int conj);
+/* Fourier-domain subsampling by k (K8, periodisation): x c64 [.., H, W] -> out c64
+** [.., H/k, W/k], out[u, v] = k^-2 sum_{a, b < k} x[u + a H/k, v + b W/k]: with NumPy's fft2
+** conventions, the spectrum of the decimated image x[::k, ::k].  k >= 1 divides H and W. */
+RDN_API rdn_status rdn_fourier_subsample(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
+                                         int k);
+/* Per-channel statistics (K12): x (f32/f64, finite) viewed as [outer, C, inner], C =
+** numel(mean) = numel(var); mean[c] and the population variance var[c] over outer x inner
+** values, two passes accumulated in double (where the device has it). */
+RDN_API rdn_status rdn_channel_stats(rdn_ctx *ctx, rdn_tensor *mean, rdn_tensor *var,
+                                     const rdn_tensor *x, size_t inner);
+/* out = x * scale[c] + shift[c] (shift NULL: 0), x viewed as [outer, C, inner], C =
+** numel(scale); out is x or does not overlap it. */
+RDN_API rdn_status rdn_channel_affine(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
+                                      const rdn_tensor *scale, const rdn_tensor *shift,
+                                      size_t inner);
+/* out = (x - mean[c]) / sqrt(var[c] + eps), eps > 0 (BatchNorm without affine, SPEC §3.4). */
+RDN_API rdn_status rdn_channel_standardize(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
+                                           const rdn_tensor *mean, const rdn_tensor *var,
+                                           double eps, size_t inner);
+/* Batched transpose: x viewed as [b, rows, cols] -> out [b, cols, rows] (any dtype, same
+** numel, no overlap): [m, C, H*W] <-> [m, H*W, C] between channels-first images and
+** channels-last position vectors. */
+RDN_API rdn_status rdn_transpose(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
+                                 size_t rows, size_t cols);
+
+/* 2-D scattering transform (SPEC §3.3), Kymatio 0.3 conventions: Morlet wavelets psi_{j,l}
+** (sigma 0.8 2^j, xi 3pi/4 2^-j, slant 4/L, theta = (floor(L/2) - 1 - l) pi/L) and a Gaussian
+** low-pass phi_J (sigma 0.8 2^(J-1)), built once in space on the working grid (5 x 5
+** periodised tiles), Fourier-transformed on the device and kept, with their periodised
+** copies for the coarser resolutions.  Coefficients of order 0, 1 (j1, l1) and 2 (j1 < j2,
+** l1, l2), in Kymatio's channel order: K = 1 + J L (order >= 1) + L^2 J (J - 1) / 2 (order 2).
+**   RDN_SCAT_REFLECT: Kymatio's default: reflect-pad H x W to Hp = (floor((H + 2^J) / 2^J)
+**     + 1) 2^J (the extra pixel at the end), crop one pixel per side at output resolution:
+**     output (Hp / 2^J - 2) x (Wp / 2^J - 2) (28 x 28, J = 2: 7 x 7).  Needs 2^J <= H, W.
+**   RDN_SCAT_PERIODIC: no padding, circular convolutions on H x W, output H/2^J x W/2^J,
+**     exactly equivariant to circular shifts by multiples of 2^J; H, W multiples of 2^J.
+** Products and subsampling are done in the Fourier domain (FFTs with NumPy's scaling). */
+typedef struct rdn_scattering rdn_scattering;
+typedef enum { RDN_SCAT_REFLECT = 0, RDN_SCAT_PERIODIC = 1 } rdn_scat_pad;
+/* 1 <= J, 1 <= L <= 64, order 0, 1 or 2; J too large for h x w is RDN_EINVAL naming J and
+** the size.  The filters are built here (device kernels + FFT). */
+RDN_API rdn_status rdn_scattering2d_create(rdn_ctx *ctx, rdn_scattering **out, size_t h,
+                                           size_t w, int J, int L, int order, rdn_scat_pad pad);
+RDN_API void rdn_scattering2d_destroy(rdn_scattering *s);
+/* Output channels K and spatial size per image. */
+RDN_API void rdn_scattering2d_shape(const rdn_scattering *s, size_t *channels, size_t *oh,
+                                    size_t *ow);
+/* x f32 [m, h, w] -> out f32 [m, K, oh, ow]; x [m, C, h, w] -> out [m, C K, oh, ow] (each
+** input channel scattered on its own; channel c's coefficients at c K .. c K + K - 1).
+** NaN/Inf in x is RDN_EVALUE naming the element.  Runs in chunks of images (scratch and
+** FFT plans are kept by the object between calls). */
+RDN_API rdn_status rdn_scattering2d(rdn_scattering *s, rdn_tensor *out, const rdn_tensor *x);
+/* New references to the level-0 filters in the Fourier domain (f32, real, NumPy fft2
+** frequency order on the working grid Hp x Wp): phi [Hp, Wp], psi [J L, Hp, Wp] (index
+** j L + l).  Either pointer may be NULL. */
+RDN_API rdn_status rdn_scattering2d_filters(rdn_scattering *s, rdn_tensor **phi,
+                                            rdn_tensor **psi);
+/* ============================== end of separation / concentration */
+
 /* ---- interpolation (issue 8: runtime/interp.c, kernels/interp.cl) ----------------- */
 /* Interpolation matrices of ReLU layers and training-free ReLU networks that interpolate
 ** data exactly (SPEC §4).  The paper (Huang, arXiv 2208.07498) was available only as an
