@@ -319,3 +319,39 @@ __kernel void waves(__global real *x, ulong xoff, ulong m, uint t, uint n, int m
   }
   x[g] = (real)r;
 }
+
+/* Blocks of a batch of n x n matrices a [nb, n, n], for the recursive SPD inverse:
+** block_get: t [nb, r, c] = a[:, r0:r0+r, c0:c0+c];  block_put: a[:, r0.., c0..] = t, or
+** its transpose (a c x r block) when trans. */
+__kernel void block_get(__global real *t, ulong toff, __global const real *a, ulong aoff,
+                        ulong nb, ulong n, ulong r0, ulong c0, ulong r, ulong c) {
+  ONE(i, nb * r * c);
+  ulong b = i / (r * c), q = i % (r * c);
+  t[toff + i] = a[aoff + (b * n + r0 + q / c) * n + c0 + q % c];
+}
+
+__kernel void block_put(__global real *a, ulong aoff, __global const real *t, ulong toff,
+                        ulong nb, ulong n, ulong r0, ulong c0, ulong r, ulong c, int trans) {
+  ONE(i, nb * r * c);
+  ulong b = i / (r * c), q = i % (r * c), y = q / c, x = q % c;
+  a[aoff + (b * n + r0 + (trans ? x : y)) * n + c0 + (trans ? y : x)] = t[toff + i];
+}
+
+/* In-place inverse of lower-triangular n x n matrices l [nb, n, n] (n small), one matrix
+** per work-item, column by column from the last (LAPACK trti2): column j of the inverse
+** is -x_jj L^-1[j+1:, j+1:] L[j+1:, j] with the trailing block already inverted. */
+__kernel void tri_inv_small(__global real *l, ulong loff, ulong nb, uint n) {
+  l += loff;
+  for (ulong b = get_global_id(0); b < nb; b += get_global_size(0)) {
+    __global real *a = l + b * n * n;
+    for (int j = (int)n - 1; j >= 0; j--) {
+      real d = 1 / a[j * n + j];
+      a[j * n + j] = d;
+      for (int i = (int)n - 1; i > j; i--) {   /* x = T22 x, bottom-up keeps old x_p */
+        acc s = 0;
+        for (int p = j + 1; p <= i; p++) s += (acc)a[i * n + p] * a[p * n + j];
+        a[i * n + j] = -d * (real)s;
+      }
+    }
+  }
+}

@@ -329,6 +329,76 @@ static rdn_status scale_shift(rdn_ctx *ctx, const char *fn, rdn_tensor *w, const
   return s;
 }
 
+/* ------------------------------------------------- SPD inverse by blocks */
+
+/* t (new [nb, r, c]) = the block at (r0, c0) of a [nb, n, n]. */
+static rdn_status block_get(rdn_ctx *ctx, rdn_tensor **t, const rdn_tensor *a, size_t r0,
+                            size_t c0, size_t r, size_t c) {
+  cl_kernel kr;
+  rdn_status s;
+  size_t sh[3] = { a->shape[0], r, c };
+  if ((s = rdn_tensor_new(ctx, t, a->dtype, 3, sh)) != RDN_OK) return s;
+  cl_ulong to = (*t)->offset, ao = a->offset, nb = sh[0], n = a->shape[1], R0 = r0, C0 = c0;
+  cl_ulong rr = r, cc = c;
+  if ((s = rdn__kernel(ctx, "redunet", a->dtype, NULL, "block_get", &kr)) != RDN_OK ||
+      (s = RDN_ARGS(ctx, kr, "block_get", RDN_TARG(*t, to), RDN_TARG(a, ao), RDN_ARG(nb),
+                    RDN_ARG(n), RDN_ARG(R0), RDN_ARG(C0), RDN_ARG(rr), RDN_ARG(cc))) != RDN_OK)
+    return s;
+  size_t gws = sh[0] * r * c;
+  return rdn__launch(ctx, kr, "block_get", 1, &gws, NULL);
+}
+
+/* a[:, r0.., c0..] = t ([nb, r, c]) or its transpose. */
+static rdn_status block_put(rdn_ctx *ctx, rdn_tensor *a, const rdn_tensor *t, size_t r0,
+                            size_t c0, int trans) {
+  cl_kernel kr;
+  rdn_status s;
+  cl_ulong ao = a->offset, to = t->offset, nb = t->shape[0], n = a->shape[1], R0 = r0, C0 = c0;
+  cl_ulong rr = t->shape[1], cc = t->shape[2];
+  cl_int tr = trans;
+  if ((s = rdn__kernel(ctx, "redunet", a->dtype, NULL, "block_put", &kr)) != RDN_OK ||
+      (s = RDN_ARGS(ctx, kr, "block_put", RDN_TARG(a, ao), RDN_TARG(t, to), RDN_ARG(nb),
+                    RDN_ARG(n), RDN_ARG(R0), RDN_ARG(C0), RDN_ARG(rr), RDN_ARG(cc),
+                    RDN_ARG(tr))) != RDN_OK)
+    return s;
+  size_t gws = (size_t)(nb * rr * cc);
+  return rdn__launch(ctx, kr, "block_put", 1, &gws, NULL);
+}
+
+/* In place l[b] <- l[b]^-1 for a batch of lower-triangular l [nb, n, n] (upper part
+** zero), by blocks so the work is batched GEMMs: X11 = L11^-1, X22 = L22^-1,
+** X21 = -X22 L21 X11; blocks of n <= 64 in one launch, a matrix per work-item. */
+static rdn_status tri_inverse(rdn_ctx *ctx, rdn_tensor *l) {
+  size_t nb = l->shape[0], n = l->shape[1];
+  rdn_status s;
+  if (n <= 64) {
+    cl_kernel kr;
+    cl_ulong lo = l->offset, bb = nb;
+    cl_uint nn = (cl_uint)n;
+    if ((s = rdn__kernel(ctx, "redunet", l->dtype, NULL, "tri_inv_small", &kr)) != RDN_OK ||
+        (s = RDN_ARGS(ctx, kr, "tri_inv_small", RDN_TARG(l, lo), RDN_ARG(bb), RDN_ARG(nn))) !=
+        RDN_OK) return s;
+    return rdn__launch(ctx, kr, "tri_inv_small", 1, &nb, NULL);
+  }
+  size_t n1 = (n / 2 + 7) / 8 * 8, n2 = n - n1, ts[3] = { nb, n2, n1 };
+  rdn_tensor *x11 = NULL, *x22 = NULL, *l21 = NULL, *t = NULL;
+  if ((s = block_get(ctx, &x11, l, 0, 0, n1, n1)) == RDN_OK &&
+      (s = block_get(ctx, &x22, l, n1, n1, n2, n2)) == RDN_OK &&
+      (s = block_get(ctx, &l21, l, n1, 0, n2, n1)) == RDN_OK &&
+      (s = tri_inverse(ctx, x11)) == RDN_OK && (s = tri_inverse(ctx, x22)) == RDN_OK &&
+      (s = rdn_tensor_new(ctx, &t, l->dtype, 3, ts)) == RDN_OK &&
+      (s = rdn_gemm(ctx, RDN_NOTRANS, RDN_NOTRANS, 1.0, l21, x11, 0.0, t)) == RDN_OK &&
+      (s = rdn_gemm(ctx, RDN_NOTRANS, RDN_NOTRANS, -1.0, x22, t, 0.0, l21)) == RDN_OK &&
+      (s = block_put(ctx, l, x11, 0, 0, 0)) == RDN_OK &&
+      (s = block_put(ctx, l, l21, n1, 0, 0)) == RDN_OK)
+    s = block_put(ctx, l, x22, n1, n1, 0);
+  rdn_tensor_release(x11);
+  rdn_tensor_release(x22);
+  rdn_tensor_release(l21);
+  rdn_tensor_release(t);
+  return s;
+}
+
 rdn_status rdn_redunet_operators(rdn_ctx *ctx, rdn_tensor *w, double *gamma, double *rates,
                                  const rdn_tensor *z, const rdn_tensor *labels, int k,
                                  double eps_sq) {
@@ -359,7 +429,7 @@ rdn_status rdn_redunet_operators(rdn_ctx *ctx, rdn_tensor *w, double *gamma, dou
       return rdn__fail(ctx, RDN_EVALUE, "%s: class %d has no samples (m = %zu, k = %d)", fn, j,
                        m, k);
   /* unscaled class Grams into w[1..k]; A_0 = I + a sum_j G_j; A_j = I + a_j G_j */
-  rdn_tensor *wc = NULL, *w0 = NULL, *tmp = NULL, *x = NULL, *own = NULL;
+  rdn_tensor *wc = NULL, *w0 = NULL, *tmp = NULL, *own = NULL, *x = NULL;
   size_t ws[3] = { (size_t)k + 1, d, d };
   if (!w && (s = rdn_tensor_new(ctx, &own, z->dtype, 3, ws)) != RDN_OK) return s;
   rdn_tensor *a = w ? w : own;
@@ -381,17 +451,16 @@ rdn_status rdn_redunet_operators(rdn_ctx *ctx, rdn_tensor *w, double *gamma, dou
   if ((s = rdn_gram_classes(ctx, wc, z, labels, k, NULL, 0.0)) != RDN_OK ||
       (s = rdn_gram_sum(ctx, tmp, wc, al[0], 1.0)) != RDN_OK ||
       (s = rdn_tensor_copy(w0, tmp)) != RDN_OK ||
-      (s = scale_shift(ctx, fn, wc, al + 1, 1.0)) != RDN_OK ||
-      (s = rdn_cholesky(ctx, a)) != RDN_OK ||
+      (s = scale_shift(ctx, fn, wc, al + 1, 1.0)) != RDN_OK) goto done;
+  /* Cholesky (backward stable) and log-dets; then A^-1 = L^-T L^-1 with L^-1 by blocks
+  ** and one batched Gram X^T X (on CPU devices faster than potri through triangular
+  ** solves against I), then the scales a, a_j */
+  if ((s = rdn_cholesky(ctx, a)) != RDN_OK ||
       (s = rdn_chol_logdet(ctx, ld, (size_t)k + 1, a)) != RDN_OK) goto done;
-  /* A^-1 = L^-T L^-1: one batched TRSM against I, then one batched GEMM (measured 2x
-  ** faster than rdn_chol_inverse at d = 784, k = 10), then the scales a, a_j */
-  double zero[MAXK + 1] = { 0 };
   if (w && ((s = rdn_tensor_new(ctx, &x, z->dtype, 3, ws)) != RDN_OK ||
-      (s = scale_shift(ctx, fn, x, zero, 1.0)) != RDN_OK ||
-      (s = rdn_trsm(ctx, x, w, RDN_NOTRANS)) != RDN_OK ||
-      (s = rdn_gemm(ctx, RDN_TRANS, RDN_NOTRANS, 1.0, x, x, 0.0, w)) != RDN_OK ||
-      (s = scale_shift(ctx, fn, w, al, 0.0)) != RDN_OK)) goto done;
+            (s = rdn_tensor_copy(x, w)) != RDN_OK || (s = tri_inverse(ctx, x)) != RDN_OK ||
+            (s = rdn_gram(ctx, w, x, RDN_GRAM_COLS, 1.0, 0.0)) != RDN_OK ||
+            (s = scale_shift(ctx, fn, w, al, 0.0)) != RDN_OK)) goto done;
   if (rates) {
     double rc = 0;
     for (int j = 0; j < k; j++) rc += (double)cnt[j] / (2.0 * (double)m) * ld[j + 1];

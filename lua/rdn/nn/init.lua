@@ -10,6 +10,8 @@ local nn = {}
 nn.FORMAT, nn.FORMAT_VERSION = "rdn.nn", 1
 nn.ReduNet = require "rdn.nn.ReduNet"
 nn.Sequential = require "rdn.nn.Sequential"
+nn.Linear = require "rdn.nn.Linear"
+nn.ReLU = require "rdn.nn.ReLU"
 
 --- nn.save(model, path) -> true: writes the model (temp file + rename; raises on failure).
 function nn.save(model, path)
