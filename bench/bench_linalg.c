@@ -236,7 +236,8 @@ static void bench_mcr2(void) {
   if (j.fail) die();
   printf("\n### rdn_mcr2 (f32 unit rows, d = %zu, m = %zu, k = 10, eps_sq = 0.5; warm)\n\n", d,
          m);
-  printf("| op | shape | wall ms | device ms (mean) | dR | target |\n|---|---|---:|---:|---:|---|\n");
+  printf("| op | shape | wall ms | device ms (mean) | dR | target |\n");
+  printf("|---|---|---:|---:|---:|---|\n");
   printf("| mcr2 | m=%zu d=%zu k=10 | %.1f | %.1f | %.6f | < 500 ms wall |\n", m, d,
          wall * 1e3, dev * 1e3, j.out[0]);
   rdn_tensor_release(j.z);

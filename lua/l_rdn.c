@@ -19,5 +19,6 @@ int luaopen_rdn_core(lua_State *L) {
   rdn__lua_open_gemm(L);
   rdn__lua_open_data(L);
   rdn__lua_open_redunet(L);
+  rdn__lua_open_linalg(L);
   return 1;
 }

@@ -4,6 +4,7 @@
 ** through the blocked GEMM-based path of chol_blocked.c.
 */
 #include "rdn_impl.h"
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,8 @@ rdn_status rdn__chol_info_check(rdn_ctx *ctx, const char *fn, cl_mem info, size_
     if (e != CL_SUCCESS) return rdn__cl_fail(ctx, fn, "clEnqueueReadBuffer", e);
   }
   return rdn__fail(ctx, RDN_ENUMERIC, "%s: matrix %zu is not positive definite: pivot %d "
-                   "(0-based, n = %zu) is %g", fn, base + w, piv - 1, n, (double)val);
+                   "(0-based, n = %zu) is %g", fn, base + w, piv - 1, n,
+                   isnan(val) ? NAN : (double)val);
 }
 
 /* Batched small-n factorisation and/or inverse (factor, inverse flags) in place. */

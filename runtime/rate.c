@@ -75,6 +75,7 @@ static rdn_status check_bad(rdn_ctx *ctx, const rate_src *r, rdn_status s) {
                           r->z->dtype == RDN_F64 ? (void *)&dv : (void *)v, 0, NULL, NULL);
   if (e != CL_SUCCESS) return rdn__cl_fail(ctx, r->fn, "clEnqueueReadBuffer", e);
   if (r->z->dtype != RDN_F64) dv = isfinite(v[0]) ? v[1] : v[0];
+  if (isnan(dv)) dv = NAN;                  /* print "nan", whatever its sign bit */
   if (r->nb > 1)
     return rdn__fail(ctx, RDN_EVALUE, "%s: 'z' has %g at sample %zu, channel %zu, frequency "
                      "%zu", r->fn, dv, at / (r->d * r->nb), at / r->nb % r->d, at % r->nb);
