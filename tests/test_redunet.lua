@@ -96,6 +96,21 @@ local s3 = rdn.nn.ReduNet { layers = 300 }:construct(g3s.x, g3s.y, { quiet = tru
 T.near(s3[301].dR, 1.5 * math.log(11) - 0.5 * math.log(31), 1e-4, "3-D, 300 layers: 1.8798")
 T.ok(ascent(s3) > -1e-5, "3-D: ΔR non-decreasing")
 
+-- 1c. inputs [m, ...] are flattened; f64 features give an f64 network (same numbers)
+local g4 = rdn.data.gaussian_mixture { n_per_class = 40, sigma = 0.1, seed = 21 }
+local flat = rdn.nn.ReduNet { layers = 5 }
+local _, Zflat = flat:construct(g4.x, g4.y, { quiet = true })
+local _, Z3 = rdn.nn.ReduNet { layers = 5 }:construct(g4.x:reshape(80, 1, 2), g4.y, { quiet = true })
+T.ok(same(Zflat, Z3), "X [m, 1, 2] is flattened to [m, 2]")
+if rdn.device().fp64 then
+  local x64 = rdn.tensor(g4.x:totable(), "f64")
+  local n64 = rdn.nn.ReduNet { layers = 5 }
+  local log64, Z64 = n64:construct(x64, g4.y, { quiet = true })
+  local log32 = flat:construct(g4.x, g4.y, { quiet = true })
+  T.ok(Z64:dtype() == "f64" and n64:params()[1][2]:dtype() == "f64", "f64 network")
+  T.near(log64[6].dR, log32[6].dR, 1e-5, "f64 and f32 constructions agree")
+end
+
 -- 2. Gaussian 3-D, label membership: monotone ascent -------------------------------------
 local g3 = rdn.data.gaussian_mixture { dim = 3, n_per_class = 60, sigma = 0.1, seed = 3 }
 local net3 = rdn.nn.ReduNet { layers = 60, membership = "label" }
