@@ -341,15 +341,16 @@ __kernel void runs(__global const int *perm, ulong po, ulong m, __global const i
   bpos[m] = nb;
 }
 
-/* First layer of every construction: w[u, :] = dir (all units share the direction). */
+/* First layer of every construction: w[u, :] = dir (all units share the direction); with
+** alt, odd units get -dir (the hat form's |q - p| = ReLU(q - p) + ReLU(p - q)). */
 __kernel void net_first(__global elem *w, ulong n, ulong d, __global const elem *dir,
-                        ulong doff) {
+                        ulong doff, int alt) {
   size_t k = get_global_id(0), u = get_global_id(1);
-  if (k < d && u < n) w[u * d + k] = dir[doff + k];
+  if (k < d && u < n) w[u * d + k] = (alt && (u & 1)) ? -dir[doff + k] : dir[doff + k];
 }
 
-/* First-layer biases.  mode 0 (triangular): -t_u; mode 1 (hat): unit 3i+s at offset
-** p_(i) + (s-1) delta; mode 2 (interval): unit 2j+s at boundary b_j -/+ delta. */
+/* First-layer biases.  mode 0 (triangular): -t_u; mode 1 (hat): units 2i, 2i+1 are
+** ReLU(q - p_(i)) and ReLU(p_(i) - q); mode 2 (interval): unit 2j+s at boundary b_j -/+ delta. */
 __kernel void net_bias(int mode, __global const sreal *p, __global const int *perm, ulong po,
                        ulong m, __global const int *bpos, sreal delta, __global elem *b,
                        ulong n) {
@@ -361,7 +362,7 @@ __kernel void net_bias(int mode, __global const sreal *p, __global const int *pe
   if (mode == 0) {
     v = -thr(p, perm, m, u);
   } else if (mode == 1) {
-    v = -p[perm[u / 3]] + (1 - (int)(u % 3)) * delta;
+    v = (u & 1) ? p[perm[u / 2]] : -p[perm[u / 2]];
   } else if (bpos[m] == 0) {
     v = 0;                                 /* one class: dummy units, zero weights after */
   } else {
@@ -372,22 +373,22 @@ __kernel void net_bias(int mode, __global const sreal *p, __global const int *pe
   b[u] = (elem)v;
 }
 
-/* Second layer of the sparse constructions (w zero-filled before).  mode 0 (hat): row i =
-** (ReLU(q-p+d) - 2 ReLU(q-p) + ReLU(q-p-d)) / d on units 3i..3i+2.  mode 1 (interval): row
-** i = step_{i-1} - step_i with step_j = (unit 2j - unit 2j+1) / (2 d), bias 1 on row 0. */
+/* Second layer of the sparse constructions (w zero-filled before).  Both keep a margin so
+** that inactive units are exactly 0 in floating point, not rounding noise.  mode 0 (hat):
+** row i = 1 - |q - p_(i)| / d (d <= 0.45 gap: -1.2 or less at the other points).  mode 1
+** (interval): row i = 2 (step_{i-1} - step_i) - 1 with step_j = (unit 2j - unit 2j+1) / (2 d)
+** and step_{-1} = 1 (bias +1 on row 0), so points of other runs give -1. */
 __kernel void net_mid(int mode, ulong rows, __global const int *bpos, ulong m, sreal delta,
                       __global elem *w, ulong n, __global elem *b) {
   size_t i = get_global_id(0);
   if (i >= rows) return;
   w += i * n;
   if (mode == 0) {
-    w[3 * i] = (elem)(1 / delta);
-    w[3 * i + 1] = (elem)(-2 / delta);
-    w[3 * i + 2] = (elem)(1 / delta);
-    b[i] = 0;
+    w[2 * i] = w[2 * i + 1] = (elem)(-1 / delta);
+    b[i] = 1;
     return;
   }
-  elem h = (elem)(1 / (2 * delta));
+  elem h = (elem)(1 / delta);
   ulong nb = (ulong)bpos[m];
   if (i >= 1) {
     w[2 * (i - 1)] += h;
@@ -397,7 +398,7 @@ __kernel void net_mid(int mode, ulong rows, __global const int *bpos, ulong m, s
     w[2 * i] -= h;
     w[2 * i + 1] += h;
   }
-  b[i] = i == 0 ? 1 : 0;
+  b[i] = i == 0 ? 1 : -1;
 }
 
 /* Output layer w [k, n].  mode 0 (triangular): solved weights v [n, k]; 1 (hat regression):

@@ -20,5 +20,6 @@ int luaopen_rdn_core(lua_State *L) {
   rdn__lua_open_data(L);
   rdn__lua_open_redunet(L);
   rdn__lua_open_linalg(L);
+  rdn__lua_open_interp(L);
   return 1;
 }

@@ -25,6 +25,7 @@ void rdn__lua_open_gemm(lua_State *L);
 void rdn__lua_open_data(lua_State *L);      /* l_data.c: IDX, safetensors */
 void rdn__lua_open_redunet(lua_State *L);   /* l_redunet.c: ReduNet, evaluation */
 void rdn__lua_open_linalg(lua_State *L);    /* l_linalg.c: Gram, Cholesky, coding rates */
+void rdn__lua_open_interp(lua_State *L);    /* l_interp.c: Linear, ReLU, interpolation */
 
 /* ------------------------------------------------------------- errors */
 /* Called first by luaopen_rdn_core with the new core table on top (left there). */

@@ -570,14 +570,14 @@ static rdn_status first_layer(bctx *B, rdn_interp_net *net, int mode, size_t n, 
   cl_kernel kf, kb;
   rdn_status s;
   cl_ulong nn = n, d = B->d, m = B->m, doff = B->dirs->offset + net->direction * B->d;
-  cl_int md = mode;
+  cl_int md = mode, alt = mode == 1;
   sval dv;
   cl_mem bp = B->bpos ? B->bpos->buf : B->p->buf;
   if ((s = alloc_layer(B, net, 0, n, B->d)) != RDN_OK ||
       (s = kern(ctx, B->dt, B->sdt, "net_first", &kf)) != RDN_OK ||
       (s = kern(ctx, B->dt, B->sdt, "net_bias", &kb)) != RDN_OK ||
       (s = RDN_ARGS(ctx, kf, "net_first", RDN_ARG(net->w[0]->buf), RDN_ARG(nn), RDN_ARG(d),
-                    RDN_ARG(B->dirs->buf), RDN_ARG(doff))) != RDN_OK ||
+                    RDN_ARG(B->dirs->buf), RDN_ARG(doff), RDN_ARG(alt))) != RDN_OK ||
       (s = launch(B, kf, "net_first", 2, B->d, n)) != RDN_OK)
     return s;
   if ((s = RDN_ARGS(ctx, kb, "net_bias", RDN_ARG(md), RDN_ARG(B->p->buf), RDN_ARG(B->perm->buf),
@@ -676,15 +676,16 @@ done:
   return s;
 }
 
-/* SPEC §4.3 hat form: 3 units per point, layer 2 = hats (identity on the data). */
+/* SPEC §4.3 hat form, as |q - p| = ReLU(q - p) + ReLU(p - q): 2 units per point, layer 2 =
+** hats ReLU(1 - |q - p_(i)| / delta): the identity on the data. */
 static rdn_status build_hat(bctx *B, rdn_interp_net *net) {
   cl_kernel k;
   rdn_status s;
   cl_int md = 0;
-  cl_ulong rows = B->m, m = B->m, n = 3 * B->m;
+  cl_ulong rows = B->m, m = B->m, n = 2 * B->m;
   sval dv;
-  if ((s = first_layer(B, net, 1, 3 * B->m, net->delta)) != RDN_OK ||
-      (s = alloc_layer(B, net, 1, B->m, 3 * B->m)) != RDN_OK ||
+  if ((s = first_layer(B, net, 1, 2 * B->m, net->delta)) != RDN_OK ||
+      (s = alloc_layer(B, net, 1, B->m, 2 * B->m)) != RDN_OK ||
       (s = rdn_tensor_fill(net->w[1], 0.0)) != RDN_OK ||
       (s = kern(B->ctx, B->dt, B->sdt, "net_mid", &k)) != RDN_OK ||
       (s = RDN_ARGS(B->ctx, k, "net_mid", RDN_ARG(md), RDN_ARG(rows), RDN_ARG(B->p->buf),
