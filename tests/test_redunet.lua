@@ -66,6 +66,11 @@ T.near(log[#log].dR, optimum, 1e-4, "2-D Gaussian reaches ln 11 - ½ ln 21")
 T.near(log[#log].R, math.log(11), 2e-4, "R -> ln 11")
 local dRz = host_mcr2(Z, g.y, 2, 0.1)
 T.near(dRz, log[#log].dR, 1e-4, "last log entry describes the output features")
+if rdn.rate then   -- the coding-rate module computes the same numbers its own way
+  local a, b, c = rdn.rate.mcr2(Z, g.y, 0.1)
+  T.ok(math.abs(a - log[#log].dR) < 1e-5 and math.abs(b - log[#log].R) < 1e-5 and
+       math.abs(c - log[#log].Rc) < 1e-5, "log agrees with rdn.rate.mcr2")
+end
 local csv = io.open(tmp .. "/log.csv"):read("a")
 T.ok(csv:find("^layer,dR,R,Rc,time\n0,") and select(2, csv:gsub("\n", "")) == 302, "log csv")
 -- forward on the construction data equals the construction output, bit for bit
