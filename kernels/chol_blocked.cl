@@ -4,6 +4,19 @@
 ** block factor, the triangular solve of the rows below it, and an identity fill.  The
 ** trailing updates between panels are rdn_gemm calls (chol_blocked.c).
 */
+#if RDN_DTYPE == 1
+#define VL 8
+typedef double8 vreal;
+#define VLOAD(p) vload8(0, p)
+#define VSTORE(v, p) vstore8(v, 0, p)
+#else
+#define VL 16
+typedef float16 vreal;
+#define VLOAD(p) vload16(0, p)
+#define VSTORE(v, p) vstore16(v, 0, p)
+#endif
+#define NBMAX 128            /* largest panel width (chol_blocked.c) */
+
 #if RDN_COMPLEX
 #define RE(v) ((v).x)
 #define MUL(a, b) CMUL(a, b)
@@ -69,7 +82,12 @@ __kernel void panel_potrf(__global elem *P, ulong doff, ulong nb, ulong j0,
       elem lik = D[i * nb + k];
       __global elem *di = D + i * nb;
       __global const elem *uk = D + k * nb;
-      for (ulong j = k + 1; j <= i; j++) di[j] -= MUL(lik, uk[j]);
+      ulong j = k + 1;
+#if !RDN_COMPLEX
+      for (; j + VL <= i + 1; j += VL)          /* explicit SIMD: rows i and k differ */
+        VSTORE(VLOAD(di + j) - lik * VLOAD(uk + j), di + j);
+#endif
+      for (; j <= i; j++) di[j] -= MUL(lik, uk[j]);
     }
   }
   if (fail && atomic_cmpxchg((__global uint *)info, UINT_MAX, 0u) == UINT_MAX) {
@@ -93,6 +111,36 @@ __kernel void panel_trsm(__global elem *P, ulong poff, ulong doff, ulong nb, ulo
     for (ulong c2 = c + 1; c2 < nb; c2++) x[c2] -= MUL(xc, uc[c2]);
   }
 }
+
+#if !RDN_COMPLEX
+/* panel_trsm for real dtypes, VL rows per work-item, one row per SIMD lane: the rows are
+** transposed into a private array, solved with vector FMAs, and written back.
+** Grid (ceil(nrows / VL)). */
+__kernel void panel_trsm_v(__global real *P, ulong poff, ulong doff, ulong nb, ulong r0,
+                           ulong nrows) {
+  ulong row0 = get_global_id(0) * VL;
+  if (row0 >= nrows) return;
+  __global real *x = P + poff + (r0 + row0) * nb;
+  __global const real *D = P + doff;
+  ulong nr = min((ulong)VL, nrows - row0);
+  vreal xv[NBMAX];
+  real t[VL];
+  for (ulong c = 0; c < nb; c++) {
+    for (ulong l = 0; l < VL; l++) t[l] = l < nr ? x[l * nb + c] : 0;
+    xv[c] = VLOAD(t);
+  }
+  for (ulong c = 0; c < nb; c++) {
+    vreal xc = xv[c] * ((real)1 / D[c * nb + c]);
+    xv[c] = xc;
+    __global const real *uc = D + c * nb;
+    for (ulong c2 = c + 1; c2 < nb; c2++) xv[c2] -= xc * uc[c2];
+  }
+  for (ulong c = 0; c < nb; c++) {
+    VSTORE(xv[c], t);
+    for (ulong l = 0; l < nr; l++) x[l * nb + c] = t[l];
+  }
+}
+#endif
 
 /* a = I (n x n).  Grid (n). */
 __kernel void eye(__global elem *a, ulong aoff, ulong n) {

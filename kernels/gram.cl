@@ -45,20 +45,14 @@ typedef float16 vec;         /* complex B panels are planar: NR real, then NR im
 **   bp[b][q][r][j] = W[b][r][q*NR + j]         (NR wide; complex: planar re | im)
 ** zero past nc (up to dp).  The smallest source index holding NaN/Inf goes to *bad
 ** (atomic_min; bad may be NULL).  Grid (nr, nq, nb): NR columns of one sample row. */
-__kernel void gram_pack(__global elem *ap, __global real *bp, ulong nb, ulong nr, ulong nc,
-                        ulong dp, __global const elem *z, ulong zoff, long sb, long sr, long sc,
-                        __global const int *perm, ulong poff, int pax, int cj,
-                        __global uint *bad) {
-  ulong r = get_global_id(0), q = get_global_id(1), b = get_global_id(2);
+/* Columns q*NR .. q*NR + NR of sample row r (batch b); first: smallest bad index. */
+static void pack_chunk(__global elem *ap, __global real *bp, ulong nr, ulong nc, ulong dp,
+                       __global const elem *src, long base, long sc, __global const int *perm,
+                       int pax, int cj, ulong r, ulong q, ulong b, uint *firstp) {
   ulong np = dp / MR, nq = dp / NR;
-  if (r >= nr || q >= nq || b >= nb) return;
-  z += zoff;
-  if (perm) perm += poff;
-  long rr = pax == 0 ? (long)perm[r] : (long)r, base = (long)b * sb + rr * sr;
-  __global const elem *src = z + base;
   __global elem *pa = ap + ((b * np + q * (NR / MR)) * nr + r) * MR;
   __global real *pb = bp + ((b * nq + q) * nr + r) * BROW;
-  uint first = UINT_MAX;
+  uint first = *firstp;
   ulong c0 = q * NR;
   const ulong pn = nr * MR;                  /* distance between A panels */
   if (sc == 1 && pax != 1 && c0 + NR <= nc) {
@@ -117,6 +111,21 @@ __kernel void gram_pack(__global elem *ap, __global real *bp, ulong nb, ulong nr
 #endif
     pa[(j / MR) * pn + j % MR] = HCONJ(v);
   }
+  *firstp = first;
+}
+
+__kernel void gram_pack(__global elem *ap, __global real *bp, ulong nb, ulong nr, ulong nc,
+                        ulong dp, __global const elem *z, ulong zoff, long sb, long sr, long sc,
+                        __global const int *perm, ulong poff, int pax, int cj,
+                        __global uint *bad) {
+  ulong r = get_global_id(0), b = get_global_id(1);
+  if (r >= nr || b >= nb) return;
+  z += zoff;
+  if (perm) perm += poff;
+  long rr = pax == 0 ? (long)perm[r] : (long)r, base = (long)b * sb + rr * sr;
+  uint first = UINT_MAX;
+  for (ulong q = 0; q < dp / NR; q++)       /* a whole row: reads stream along it */
+    pack_chunk(ap, bp, nr, nc, dp, z + base, base, sc, perm, pax, cj, r, q, b, &first);
   if (first != UINT_MAX && bad) atomic_min(bad, first);
 }
 

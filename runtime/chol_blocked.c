@@ -55,8 +55,12 @@ rdn_status rdn__chol_large(rdn_ctx *ctx, const char *fn, rdn_tensor *a, size_t o
   rdn_tensor *pt = NULL;
   rdn_dtype dt = a->dtype;
   size_t nb = panel_width(n), N = rdn__round_up(n, nb), np = N / nb;
+  /* real dtypes solve VL rows per work-item in SIMD lanes (panel_trsm_v) */
+  int vec = dt != RDN_C64;
+  size_t vl = dt == RDN_F64 ? 8 : 16;
+  const char *tn = vec ? "panel_trsm_v" : "panel_trsm";
   if ((s = rdn__kernel(ctx, "chol_blocked", dt, NULL, "panel_potrf", &kf)) != RDN_OK ||
-      (s = rdn__kernel(ctx, "chol_blocked", dt, NULL, "panel_trsm", &kt)) != RDN_OK ||
+      (s = rdn__kernel(ctx, "chol_blocked", dt, NULL, tn, &kt)) != RDN_OK ||
       (s = rdn__kernel(ctx, "chol_blocked", dt, NULL, "from_panels", &ku)) != RDN_OK ||
       (s = rdn__chol_info_reset(ctx, fn, 1, &info)) != RDN_OK ||
       (s = to_panels(ctx, fn, a, off, n, nb, &pt)) != RDN_OK)
@@ -77,10 +81,10 @@ rdn_status rdn__chol_large(rdn_ctx *ctx, const char *fn, rdn_tensor *a, size_t o
         (s = rdn__launch(ctx, kf, "panel_potrf", 1, &one, &one)) != RDN_OK)
       break;
     if (nrows) {
-      size_t g = nrows;
-      if ((s = RDN_ARGS(ctx, kt, "panel_trsm", RDN_ARG(pt->buf), RDN_ARG(poff), RDN_ARG(doff),
+      size_t g = vec ? (nrows + vl - 1) / vl : nrows;
+      if ((s = RDN_ARGS(ctx, kt, tn, RDN_ARG(pt->buf), RDN_ARG(poff), RDN_ARG(doff),
                         RDN_ARG(nbl), RDN_ARG(r0), RDN_ARG(nrows))) != RDN_OK ||
-          (s = rdn__launch(ctx, kt, "panel_trsm", 1, &g, &one)) != RDN_OK)
+          (s = rdn__launch(ctx, kt, tn, 1, &g, &one)) != RDN_OK)
         break;
     }
   }

@@ -76,7 +76,7 @@ rdn_status rdn__tensor_over(rdn_ctx *ctx, cl_mem buf, size_t off, rdn_dtype dt, 
 static size_t gram_pad(rdn_dtype dt) { return dt == RDN_F32 ? 32 : 16; }
 
 /* Fixed local sizes: PoCL compiles one work-group function per local size. */
-static const size_t LW1[2] = { 8, 1 }, LW3[3] = { 4, 1, 1 }, LWP[3] = { 64, 1, 1 };
+static const size_t LW1[2] = { 8, 1 }, LW3[3] = { 4, 1, 1 }, LWP[2] = { 4, 1 };
 
 rdn_status rdn__gram_raw(rdn_ctx *ctx, const char *fn, const rdn__gram_src *src, cl_mem bad,
                          cl_mem *gs, size_t *dpo) {
@@ -105,8 +105,8 @@ rdn_status rdn__gram_raw(rdn_ctx *ctx, const char *fn, const rdn__gram_src *src,
                     RDN_ARG(sb), RDN_ARG(sr), RDN_ARG(sc), RDN_ARG(perm), RDN_ARG(poff),
                     RDN_ARG(pax), RDN_ARG(cj), RDN_ARG(bad))) != RDN_OK)
     return s;
-  size_t gp[3] = { src->nr, dp / gram_pad(dt), src->nb };
-  if ((s = rdn__launch(ctx, kp, "gram_pack", 3, gp, LWP)) != RDN_OK) return s;
+  size_t gp[2] = { src->nr, src->nb };
+  if ((s = rdn__launch(ctx, kp, "gram_pack", 2, gp, LWP)) != RDN_OK) return s;
   size_t g3[3] = { dp / 8, dp / gram_pad(dt), nseg * src->nb };
   if ((s = RDN_ARGS(ctx, kt, "gram_tile", RDN_ARG(*gs), RDN_ARG(ap), RDN_ARG(bp), RDN_ARG(nb),
                     RDN_ARG(nr), RDN_ARG(dpl), RDN_ARG(seg), RDN_ARG(segoff),
