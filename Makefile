@@ -114,6 +114,7 @@ bench: all $(BENCH_BIN)
 
 demo: all
 	./$(OUT_RDN) examples/quickstart.lua
+	./$(OUT_RDN) examples/fashion_mnist_vector.lua
 
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
