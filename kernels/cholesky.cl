@@ -34,10 +34,11 @@
 #endif
 
 /* ---- lanes: matrices are packed in groups of G (a multiple of LANES): group w / G
-** occupies ES = (n*n + n) * NCOMP * G consecutive reals, in which component c of element
-** e = i*n + j of matrix w is at (e * NCOMP + c) * G + w % G; e = n*n + i holds 1 / L[i][i].
-** A group is contiguous (few pages per work-item on CPUs: G = LANES), lanes within it are
-** adjacent (coalesced on GPUs: G = 64).  Lanes past nmat are identities. */
+** occupies (n+1)^2 * NCOMP * G consecutive reals, in which component c of element e =
+** i*(n+1) + j of matrix w is at (e * NCOMP + c) * G + w % G (rows padded by one element
+** so that columns do not alias in the L1 cache at power-of-two n); row n holds
+** 1 / L[j][j].  A group is contiguous (few pages per work-item on CPUs: G = LANES), lanes
+** within it are adjacent (coalesced on GPUs: G = 64).  Lanes past nmat are identities. */
 #if LANES == 1
 typedef real lane;
 #if RDN_DTYPE == 1
@@ -61,8 +62,8 @@ typedef CAT(int, LANES) ilane;
 #define OKPIV(d) (((d) > (lane)0) & ~isinf(d))
 #define ZMASK(x) ((x) == (ilane)0)
 #endif
-#define EL(i, j, c) (pk + ((((ulong)(i)) * n + (j)) * NCOMP + (c)) * G)
-#define GROUP(w) ((w) / G * (n * n + n) * NCOMP * G + (w) % G)
+#define EL(i, j, c) (pk + ((((ulong)(i)) * (n + 1) + (j)) * NCOMP + (c)) * G)
+#define GROUP(w) ((w) / G * (n + 1) * (n + 1) * NCOMP * G + (w) % G)
 #define ID(j) EL(n, j, 0)
 
 /* Work-items copy RC rows, so that there are few work-groups (PoCL pays ~1 us each). */
@@ -76,19 +77,19 @@ __kernel void lanes_pack(__global real *pk, ulong bp, ulong G, __global const el
   if (g * G >= bp || i0 >= n) return;
   pk += GROUP(g * G);
   for (ulong i = i0; i < min(i0 + RC, n); i++)
-  for (ulong j = 0; j <= i; j++) {
-    __global real *o = EL(i, j, 0);
-    for (ulong l = 0; l < G; l++) {
-      ulong w = g * G + l;
-      elem v = w < nmat ? a[aoff + (w * n + i) * n + j] : (i == j ? FROMR(1) : ZERO);
+    for (ulong j = 0; j <= i; j++) {
+      __global real *o = EL(i, j, 0);
+      for (ulong l = 0; l < G; l++) {
+        ulong w = g * G + l;
+        elem v = w < nmat ? a[aoff + (w * n + i) * n + j] : (i == j ? FROMR(1) : ZERO);
 #if RDN_COMPLEX
-      o[l] = v.x;
-      o[G + l] = v.y;
+        o[l] = v.x;
+        o[G + l] = v.y;
 #else
-      o[l] = v;
+        o[l] = v;
 #endif
+      }
     }
-  }
 }
 
 /* Grid (ceil(nmat / G), ceil(n / RC)): rows i of the G matrices of group g, in order:

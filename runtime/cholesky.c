@@ -85,7 +85,8 @@ static rdn_status small_batch(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem
     if ((s = rdn__kernel(ctx, "cholesky", dt, opts, "lanes_pack", &kp)) != RDN_OK ||
         (s = rdn__kernel(ctx, "cholesky", dt, opts, "lanes_potrf", &k)) != RDN_OK ||
         (s = rdn__kernel(ctx, "cholesky", dt, opts, "lanes_unpack", &ku)) != RDN_OK ||
-        (s = rdn__linalg_scratch(ctx, fn, 3, (n * n + n) * ncomp * bp * rs, &pk)) != RDN_OK)
+        (s = rdn__linalg_scratch(ctx, fn, 3, (n + 1) * (n + 1) * ncomp * bp * rs, &pk)) !=
+            RDN_OK)
       return s;
     cl_ulong bpl = bp, gl = grp;
     cl_int full = inverse;
