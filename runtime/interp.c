@@ -464,11 +464,17 @@ done:
   return s;
 }
 
-/* b[:, 0..k-1] <- op(A)^-1 b (compensated substitution, one work-group per column). */
+/* b[:, 0..k-1] <- op(A)^-1 b (compensated substitution, one work-group per column): one
+** work-item per column on CPU devices, 64 sharing each dot product elsewhere;
+** RDN_TRSV=item|group forces a form (tests run the GPU form on PoCL). */
 static rdn_status solve(bctx *B, const rdn_tensor *a, rdn_tensor *b, size_t k, int trans) {
   cl_kernel kk;
   rdn_status s;
-  size_t L = B->ctx->info.is_cpu ? 1 : 64, gws = k * L, es = rdn_dtype_size(B->sdt);
+  const char *env = getenv("RDN_TRSV");
+  int group = env && *env ? !strcmp(env, "group") : !B->ctx->info.is_cpu;
+  size_t L = group ? 64 : 1, es = rdn_dtype_size(B->sdt);
+  if (L > B->ctx->info.max_work_group && B->ctx->info.max_work_group) L = 1;
+  size_t gws = k * L;
   cl_ulong n = B->m, kc = k;
   cl_int tr = trans;
   rdn__karg l1 = { L * es, NULL }, l2 = { L * es, NULL };

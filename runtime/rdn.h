@@ -593,12 +593,13 @@ typedef struct {
 ** hat: the same (regression) or i32 labels [m] in [0, classes) (class scores); interval:
 ** i32 labels.  Projections are sorted on the device (stable rank sort, O(c m^2)).  The
 ** triangular solve runs in f64 where the device has it, else (or with force_f32) in
-** float32 with compensated dot products; when cond * eps of the solve or data dtype
-** exceeds warn_tol the result is still returned, with net->warned set and a RDN_LOG_WARN
-** message: float32 cannot hold such an interpolant exactly.  Errors: NaN/Inf in x, y or
-** dirs (RDN_EVALUE), identical inputs with different targets (RDN_EVALUE naming both
-** samples), distinct samples with equal projections on the best direction (RDN_EVALUE
-** naming them), a solve that overflows (RDN_ENUMERIC). */
+** float32 with compensated dot products; one work-item per right-hand side on CPU
+** devices, a work-group elsewhere (RDN_TRSV=item|group forces one).  When cond * eps of
+** the solve or data dtype exceeds warn_tol the result is still returned, with net->warned
+** set and a RDN_LOG_WARN message: float32 cannot hold such an interpolant exactly.
+** Errors: NaN/Inf in x, y or dirs (RDN_EVALUE), identical inputs with different targets
+** (RDN_EVALUE naming both samples), distinct samples with equal projections on the best
+** direction (RDN_EVALUE naming them), a solve that overflows (RDN_ENUMERIC). */
 RDN_API rdn_status rdn_interp_build(rdn_ctx *ctx, rdn_interp_net *net, const rdn_tensor *x,
                                     const rdn_tensor *y, const rdn_tensor *dirs,
                                     const rdn_interp_opts *opts);

@@ -470,6 +470,9 @@ int main(void) {
   if (f64) {
     triangular(ctx, 40, 5, 3, 0, 1e-8);      /* SPEC §7.5 item 35: m = 40, d = 5 */
     triangular(ctx, 101, 5, 2, 0, 1e-8);
+    setenv("RDN_TRSV", "group", 1);          /* the GPU form of the substitution */
+    triangular(ctx, 67, 4, 3, 0, 1e-8);
+    unsetenv("RDN_TRSV");
     float32_paths(ctx);
     sparse_forms(ctx);
     duplicates_and_errors(ctx);

@@ -21,7 +21,8 @@ end
 local function maxabs(t)
   local v = 0
   for i = 1, #t do
-    if type(t[i]) == "table" then v = math.max(v, maxabs(t[i])) else v = math.max(v, math.abs(t[i])) end
+    if type(t[i]) == "table" then v = math.max(v, maxabs(t[i]))
+    else v = math.max(v, math.abs(t[i])) end
   end
   return v
 end
@@ -46,7 +47,8 @@ do
   T.ok(maxdiff(L:forward(X, true):totable(), rref) <= tol, "Linear fused ReLU")
   T.ok(maxdiff(L:forward(X:astype("f32")):totable(), ref) <= 1e-5, "Linear converts f32 input")
   T.ok(tostring(L):find("Linear(7 -> 11", 1, true), "Linear tostring")
-  T.errors(function() L:forward(rdn.randn { 4, 6 }) end, "has 6 features per sample, the layer takes 7")
+  T.errors(function() L:forward(rdn.randn { 4, 6 }) end,
+           "has 6 features per sample, the layer takes 7")
   T.errors(function() nn.Linear { weight = rdn.randn { 3, 2 }, bias = rdn.randn { 4 } } end,
            "bias must be f32 with 3 elements")
 end
@@ -186,10 +188,12 @@ do
   local Y = rdn.randn { 80, seed = 42, dtype = dt }
   local _, info = interp.three_layer(X, Y, { f32 = true, k = 4 })
   T.ok(info.solve == "f32" and type(info.warning) == "string" and
-       info.warning:find("ill-conditioned", 1, true), "forced f32: warning " .. tostring(info.warning))
+       info.warning:find("ill-conditioned", 1, true),
+       "forced f32: warning " .. tostring(info.warning))
   local g = {}
   for i = 1, 9 do g[i] = { i - 1, 0.5 } end
-  local _, i2 = interp.three_layer(g, { 0, 1, 0, 1, 2, 3, 1, 0, 2 }, { f32 = true, direction = { 1, 0 } })
+  local _, i2 = interp.three_layer(g, { 0, 1, 0, 1, 2, 3, 1, 0, 2 },
+                                   { f32 = true, direction = { 1, 0 } })
   T.ok(i2.warning == nil and i2.max_error <= 16 * i2.cond * 2 ^ -23, "grid data in f32: no warning")
 end
 
@@ -197,20 +201,25 @@ end
 do
   local X = rdn.randn { 10, 5, seed = 51, dtype = dt }
   local y = rdn.randn { 10, dtype = dt }
-  T.errors(function() interp.three_layer({}, {}) end, "rdn.interp.three_layer: X has no samples (m = 0)")
-  T.errors(function() interp.sparse_deep({}, {}) end, "rdn.interp.sparse_deep: X has no samples (m = 0)")
+  T.errors(function() interp.three_layer({}, {}) end,
+           "rdn.interp.three_layer: X has no samples (m = 0)")
+  T.errors(function() interp.sparse_deep({}, {}) end,
+           "rdn.interp.sparse_deep: X has no samples (m = 0)")
   T.errors(function() interp.three_layer(X, y, { direction = { 1, 2, 3, 4 } }) end,
            "rdn.interp.three_layer: direction has 4 elements, X has 5 features")
   T.errors(function() interp.three_layer(X, y, { direction = { 0, 0, 0, 0, 0 } }) end,
            "are distinct but have equal projections")
   local xn = X:totable()
   xn[4][2] = 0 / 0
-  T.errors(function() interp.three_layer(rdn.tensor(xn, dt), y) end, "rdn.interp.three_layer: 'x' has NaN")
+  T.errors(function() interp.three_layer(rdn.tensor(xn, dt), y) end,
+           "rdn.interp.three_layer: 'x' has NaN")
   local yn = y:totable()
   yn[3] = math.huge
   T.errors(function() interp.three_layer(X, rdn.tensor(yn, dt)) end, "'y' has Inf")
-  T.errors(function() interp.three_layer(X, rdn.randn { 9, dtype = dt }) end, "Y has 9 rows, X has 10 samples")
-  T.errors(function() interp.sparse_deep(X, y, { mode = "interval" }) end, "mode 'interval' needs class labels")
+  T.errors(function() interp.three_layer(X, rdn.randn { 9, dtype = dt }) end,
+           "Y has 9 rows, X has 10 samples")
+  T.errors(function() interp.sparse_deep(X, y, { mode = "interval" }) end,
+           "mode 'interval' needs class labels")
   T.errors(function() interp.sparse_deep(X, { 0, 1, 0, 1, 0, 1, 0, 1, 0, 1 }, { mode = "box" }) end,
            "mode must be 'hat' or 'interval', got 'box'")
   T.errors(function() interp.sparse_deep(X, { 0, 1, 0, 1, 0, 1, 0, 1, 0, -1 }) end, "label -1")

@@ -75,7 +75,9 @@ local function inputs(fn, X, dtype)
     U.fail("%s: X must be a tensor or a table of rows, got %s", fn, type(X))
   end
   real(fn, "X", X)
-  if #X:shape() < 2 then U.fail("%s: X must be [m, d] (or [m, ...]), got %s", fn, U.shape_str(X)) end
+  if #X:shape() < 2 then
+    U.fail("%s: X must be [m, d] (or [m, ...]), got %s", fn, U.shape_str(X))
+  end
   if dtype and X:dtype() ~= dtype then X = X:astype(dtype) end
   local m = X:dim(1)
   return X:reshape(m, X:numel() // m), m, X:numel() // m
@@ -117,7 +119,9 @@ local function directions(fn, opts, d, dt)
   if dir == "best-of-k" then
     local k = U.number(fn, "k", opts.k or 16, false, true)
     local seed = opts.seed or 0
-    if math.type(seed) ~= "integer" then U.fail("%s: seed must be an integer, got %s", fn, tostring(seed)) end
+    if math.type(seed) ~= "integer" then
+      U.fail("%s: seed must be an integer, got %s", fn, tostring(seed))
+    end
     return core.randn { k, d, seed = seed, dtype = dt }:normalize_rows()
   end
   if type(dir) == "table" then
@@ -126,7 +130,8 @@ local function directions(fn, opts, d, dt)
     dir = t
   end
   if not core.is_tensor(dir) then
-    U.fail("%s: direction must be 'best-of-k' or a tensor of %d values, got %s", fn, d, tostring(dir))
+    U.fail("%s: direction must be 'best-of-k' or a tensor of %d values, got %s", fn, d,
+           tostring(dir))
   end
   if dir:numel() ~= d then
     U.fail("%s: direction has %d elements, X has %d features", fn, dir:numel(), d)
@@ -209,7 +214,9 @@ local function hidden(fn, layer, X, which)
   end
   if #relus == 0 then U.fail("%s: the Sequential has no ReLU layer", fn) end
   local at = relus[which or #relus]
-  if not at then U.fail("%s: layer = %s, the Sequential has %d ReLU layers", fn, tostring(which), #relus) end
+  if not at then
+    U.fail("%s: layer = %s, the Sequential has %d ReLU layers", fn, tostring(which), #relus)
+  end
   local Z = X
   for i = 1, at - 1 do
     local c = layer.children[i]

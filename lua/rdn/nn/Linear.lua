@@ -39,8 +39,12 @@ function Linear.new(opts)
     local d = U.number(NAME, "inputs", opts.inputs, false, true)
     local n = U.number(NAME, "outputs", opts.outputs, false, true)
     local dt, seed = opts.dtype or "f32", opts.seed or 0
-    if dt ~= "f32" and dt ~= "f64" then U.fail("%s: dtype must be 'f32' or 'f64', got %s", NAME, tostring(dt)) end
-    if math.type(seed) ~= "integer" then U.fail("%s: seed must be an integer, got %s", NAME, tostring(seed)) end
+    if dt ~= "f32" and dt ~= "f64" then
+      U.fail("%s: dtype must be 'f32' or 'f64', got %s", NAME, tostring(dt))
+    end
+    if math.type(seed) ~= "integer" then
+      U.fail("%s: seed must be an integer, got %s", NAME, tostring(seed))
+    end
     local bstd = U.number(NAME, "bias_std", opts.bias_std or 1, true)
     self.weight = core.randn { n, d, seed = seed, dtype = dt }:scale(1 / math.sqrt(d))
     self.bias = core.randn { n, seed = seed + 1, dtype = dt }:scale(bstd)

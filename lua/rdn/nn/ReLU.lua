@@ -15,7 +15,9 @@ end
 function ReLU:forward(X)
   if not core.is_tensor(X) then U.fail("%s:forward: X must be a tensor, got %s", NAME, type(X)) end
   local dt = X:dtype()
-  if dt ~= "f32" and dt ~= "f64" then U.fail("%s:forward: X must be f32 or f64, got %s", NAME, dt) end
+  if dt ~= "f32" and dt ~= "f64" then
+    U.fail("%s:forward: X must be f32 or f64, got %s", NAME, dt)
+  end
   return X:clone():relu()
 end
 
