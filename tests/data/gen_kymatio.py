@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """gen_kymatio.py -- known-answer data for tests/test_scattering.c from Kymatio's NumPy
 frontend (kymatio 0.3.0, scipy.fft, float64).  Run once, outside the build, from a venv:
-    python3 -m venv /tmp/ky && /tmp/ky/bin/pip install kymatio==0.3.0 numpy scipy
+    python3 -m venv /tmp/ky && /tmp/ky/bin/pip install kymatio==0.3.0 "numpy<2" "scipy<1.14"
     /tmp/ky/bin/python tests/data/gen_kymatio.py tests/data
 Cases (name: images, shape, J, L, max_order, padding; inputs uniform [0, 1), seed 2024 + i):
   a: 4 x 32x32, J=2, L=8, order 2, reflect (Kymatio's Scattering2D(J=2, shape=(32, 32), L=8))
