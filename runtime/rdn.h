@@ -509,7 +509,7 @@ RDN_API void rdn_scattering2d_shape(const rdn_scattering *s, size_t *channels, s
 /* x f32 [m, h, w] -> out f32 [m, K, oh, ow]; x [m, C, h, w] -> out [m, C K, oh, ow] (each
 ** input channel scattered on its own; channel c's coefficients at c K .. c K + K - 1).
 ** NaN/Inf in x is RDN_EVALUE naming the element.  Runs in chunks of images (scratch and
-** FFT plans are kept by the object between calls). */
+** FFT plans are kept by the object between calls; RDN_SCAT_CHUNK=n forces n per chunk). */
 RDN_API rdn_status rdn_scattering2d(rdn_scattering *s, rdn_tensor *out, const rdn_tensor *x);
 /* New references to the level-0 filters in the Fourier domain (f32, real, NumPy fft2
 ** frequency order on the working grid Hp x Wp): phi [Hp, Wp], psi [J L, Hp, Wp] (index
