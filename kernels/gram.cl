@@ -31,11 +31,15 @@ typedef float16 vec;         /* complex B panels are planar: NR real, then NR im
 #define FINITE(v) (isfinite((v).x) && isfinite((v).y))
 #define HCONJ(v) ((elem)((v).x, -(v).y))
 #define ZERO ((elem)(0, 0))
+#define RE(v) ((v).x)
+#define REAL1(v) ((elem)((v), 0))
 #define BROW (2 * NR)
 #else
 #define FINITE(v) isfinite(v)
 #define HCONJ(v) (v)
 #define ZERO ((elem)0)
+#define RE(v) (v)
+#define REAL1(v) (v)
 #define BROW NR
 #endif
 
@@ -213,43 +217,49 @@ static elem herm(__global const elem *g, ulong dp, ulong i, ulong j) {
   return i <= j ? g[i * dp + j] : HCONJ(g[j * dp + i]);
 }
 
+/* The finish kernels work on 64 x 64 output tiles in 16 x 16 sub-tiles, so that the
+** mirrored (transposed) reads stay within a few cache lines. */
+#define FT 64
+#define FS 16
+
 /* out[q] = alpha * scale[q / sdiv] * G_q + diag * I (scale NULL: 1), [nmat, d, d].
-** Grid (d, nmat): one row per work-item. */
+** Grid (ceil(d / FT), ceil(d / FT), nmat). */
 __kernel void gram_finish(__global elem *out, ulong ooff, __global const elem *gs, ulong d,
                           ulong dp, ulong nmat, __global const real *scale, ulong sdiv,
                           real alpha, real diag) {
-  ulong i = get_global_id(0), q = get_global_id(1);
-  if (i >= d || q >= nmat) return;
-  out += ooff + (q * d + i) * d;
+  ulong I = get_global_id(0) * FT, J = get_global_id(1) * FT, q = get_global_id(2);
+  if (I >= d || J >= d || q >= nmat) return;
+  out += ooff + q * d * d;
   __global const elem *g = gs + q * dp * dp;
   real a = scale ? alpha * scale[q / sdiv] : alpha;
-  for (ulong j = 0; j < d; j++) out[j] = a * herm(g, dp, i, j);
-#if RDN_COMPLEX
-  out[i] = (elem)(a * g[i * dp + i].x + diag, 0);
-#else
-  out[i] += diag;
-#endif
+  for (ulong i0 = I; i0 < min(I + FT, d); i0 += FS)
+    for (ulong j0 = J; j0 < min(J + FT, d); j0 += FS)
+      for (ulong i = i0; i < min(i0 + FS, d); i++)
+        for (ulong j = j0; j < min(j0 + FS, d); j++) {
+          elem v = a * herm(g, dp, i, j);
+          if (i == j) v = REAL1(RE(v) + diag);
+          out[i * d + j] = v;
+        }
 }
 
 /* out[b] = alpha * sum_s G_{s * nb + b} + diag * I: the whole Gram from class Grams.
-** Grid (d, nb). */
+** Grid (ceil(d / FT), ceil(d / FT), nb). */
 __kernel void gram_sum(__global elem *out, ulong ooff, __global const elem *gs, ulong goff,
                        ulong d, ulong dp, ulong nb, ulong nseg, real alpha, real diag) {
-  ulong i = get_global_id(0), b = get_global_id(1);
-  if (i >= d || b >= nb) return;
-  out += ooff + (b * d + i) * d;
+  ulong I = get_global_id(0) * FT, J = get_global_id(1) * FT, b = get_global_id(2);
+  if (I >= d || J >= d || b >= nb) return;
+  out += ooff + b * d * d;
   gs += goff;
-  for (ulong j = 0; j < d; j++) {
-    elem s = ZERO;
-    for (ulong q = b; q < nseg * nb; q += nb) s += herm(gs + q * dp * dp, dp, i, j);
-    out[j] = alpha * s;
-  }
-#if RDN_COMPLEX
-  out[i].y = 0;
-  out[i].x += diag;
-#else
-  out[i] += diag;
-#endif
+  for (ulong i0 = I; i0 < min(I + FT, d); i0 += FS)
+    for (ulong j0 = J; j0 < min(J + FT, d); j0 += FS)
+      for (ulong i = i0; i < min(i0 + FS, d); i++)
+        for (ulong j = j0; j < min(j0 + FS, d); j++) {
+          elem v = ZERO;
+          for (ulong q = b; q < nseg * nb; q += nb) v += herm(gs + q * dp * dp, dp, i, j);
+          v = alpha * v;
+          if (i == j) v = REAL1(RE(v) + diag);
+          out[i * d + j] = v;
+        }
 }
 
 /* ---- labels: y i32 [m] in [0, k).  meta (int): [0] first bad sample (UINT_MAX: none),

@@ -77,6 +77,7 @@ static size_t gram_pad(rdn_dtype dt) { return dt == RDN_F32 ? 32 : 16; }
 
 /* Fixed local sizes: PoCL compiles one work-group function per local size. */
 static const size_t LW1[2] = { 8, 1 }, LW3[3] = { 4, 1, 1 }, LWP[2] = { 4, 1 };
+static const size_t LWT[3] = { 1, 1, 1 };
 
 rdn_status rdn__gram_raw(rdn_ctx *ctx, const char *fn, const rdn__gram_src *src, cl_mem bad,
                          cl_mem *gs, size_t *dpo) {
@@ -168,8 +169,8 @@ rdn_status rdn__gram_finish(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem o
                     RDN_ARG(dpl), RDN_ARG(nm), RDN_ARG(sc), RDN_ARG(sd))) == RDN_OK &&
       (s = set_real(ctx, k, "gram_finish", 8, dt, alpha)) == RDN_OK &&
       (s = set_real(ctx, k, "gram_finish", 9, dt, diag)) == RDN_OK) {
-    size_t g2[2] = { d, nmat };
-    s = rdn__launch(ctx, k, "gram_finish", 2, g2, LW1);
+    size_t g3[3] = { (d + 63) / 64, (d + 63) / 64, nmat };
+    s = rdn__launch(ctx, k, "gram_finish", 3, g3, LWT);
   }
   if (sc) clReleaseMemObject(sc);
   return s;
@@ -188,8 +189,8 @@ rdn_status rdn__gram_sum(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem out,
       (s = set_real(ctx, k, "gram_sum", 8, dt, alpha)) != RDN_OK ||
       (s = set_real(ctx, k, "gram_sum", 9, dt, diag)) != RDN_OK)
     return s;
-  size_t g2[2] = { d, nb };
-  return rdn__launch(ctx, k, "gram_sum", 2, g2, LW1);
+  size_t g3[3] = { (d + 63) / 64, (d + 63) / 64, nb };
+  return rdn__launch(ctx, k, "gram_sum", 3, g3, LWT);
 }
 
 rdn_status rdn__labels_k(rdn_ctx *ctx, const char *fn, const rdn_tensor *y, size_t m, int *k) {
