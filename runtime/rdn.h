@@ -606,6 +606,154 @@ RDN_API rdn_status rdn_interp_build(rdn_ctx *ctx, rdn_interp_net *net, const rdn
 RDN_API void rdn_interp_net_free(rdn_interp_net *net);
 /* ---- end interpolation ------------------------------------------------------------ */
 
+/* ==== frames and sparse coding (issue 7; SPEC §2, §5.3: frames.c, dfp.c, sparse.c) ======= */
+/* A frame b [d, k] holds k atoms of R^d as COLUMNS (row-major; f32/f64).  A Parseval frame
+** F [p, d] with p atoms as rows is b = F^T (b b^T = F^T F = I). */
+typedef struct {
+  size_t d, k;
+  double fp;                  /* frame potential ||b^T b||_F^2 of b as given */
+  double fp_unit;             /* the same for the unit atoms b_i / ||b_i|| */
+  double fp_bound;            /* max(k, k^2 / d): fp_unit >= it, equality iff the unit atoms
+                              ** are a tight frame (k >= d) or orthonormal (k <= d) */
+  double coherence;           /* max_{i != j} |<b~_i, b~_j>| (0 when k = 1) */
+  double welch;               /* sqrt((k - d) / (d (k - 1))) for k > d (else 0) <= coherence */
+  double norm_min, norm_max;  /* smallest / largest atom norm */
+  double tight_a;             /* frame bound estimate a = tr(b b^T) / d */
+  double tight_err;           /* ||b b^T - a I||_F / ||b b^T||_F (0: tight frame) */
+  double parseval_err;        /* ||b b^T - I||_F (0: Parseval frame) */
+} rdn_frame_info;
+/* Frame measures (SPEC §2.1) from the Gram b^T b [k, k] and b b^T [d, d].  NaN/Inf in b and
+** an all-zero atom (coherence undefined) are RDN_EVALUE naming it. */
+RDN_API rdn_status rdn_frame_stats(rdn_ctx *ctx, const rdn_tensor *b, rdn_frame_info *st);
+typedef enum {
+  RDN_FRAME_UNIT = 0,         /* every atom to unit norm (a zero atom is RDN_EVALUE) */
+  RDN_FRAME_BALL = 1          /* atoms longer than 1 scaled to 1 (projection on the ball) */
+} rdn_frame_norm;
+RDN_API rdn_status rdn_frame_normalize(rdn_ctx *ctx, rdn_tensor *b, rdn_frame_norm mode);
+/* *out = ||b||_2^2 = l_max(b^T b): power iteration on the smaller Gram from a N(0, I) start
+** (seed), at most `iters` products, stopping when the estimate ||G v|| (a lower bound that
+** rises to l_max) changes by <= tol relative between checks 8 products apart. */
+RDN_API rdn_status rdn_frame_norm2(rdn_ctx *ctx, double *out, const rdn_tensor *b, int iters,
+                                   double tol, uint64_t seed);
+/* Potential of the circular convolutional frame of k filters h (f32 [k, d, f] on signals of
+** length p, or [k, d, f, f] on p x p images; stride 1) by the FFT form of SPEC §2.4:
+** fp = sum_w ||H(w)^H H(w)||_F^2, H(w) [d, k] the unnormalised DFTs of the zero-padded
+** filters (R2C half spectrum, mirrored frequencies counted twice).  p: clFFT lengths. */
+RDN_API rdn_status rdn_conv_frame_potential(rdn_ctx *ctx, double *fp, const rdn_tensor *h,
+                                            size_t p);
+
+/* Deep frame potential (SPEC §2.2-2.3).  A network of `layers` = l layers with widths k_0..k_l
+** and parent sets P(j) (adj[i (l+1) + j] != 0 iff layer i feeds layer j; i < j; every layer
+** has a parent) induces a frame: row block i = 0..l-1 (k_i rows), column block j = 1..l (k_j
+** columns), block (i, j) = B_{i,j} for i in P(j) and -I at (i, i) for 1 <= i < l.  Weights are
+** packed in one tensor: layer j holds [R_j, k_j] (R_j = sum of its parents' widths, parents
+** ascending, row-major) at rdn_dfp_layer's offset.  Only the structurally non-zero blocks of
+** the Gram are formed (on the device). */
+typedef struct rdn_dfp rdn_dfp;
+typedef struct {
+  int layers;
+  size_t rows, cols;          /* induced frame [N, K]: N = sum_{i<l} k_i, K = sum_{j>=1} k_j */
+  size_t nweights;            /* packed weight elements */
+  size_t nnz;                 /* N_nz: structurally non-zero Gram entries (diagonal included) */
+  size_t nnz_frame;           /* structurally non-zero entries of the frame */
+  size_t blocks;              /* non-zero Gram blocks (ordered pairs) */
+} rdn_dfp_info;
+/* Which columns are normalised (SPEC §2.3 leaves it open: both exposed, INDUCED recommended). */
+typedef enum {
+  RDN_DFP_INDUCED = 0,        /* unit layer columns (jointly over parents), then unit induced
+                              ** columns ([b; -e] / sqrt 2 below the top layer) */
+  RDN_DFP_LAYER = 1,          /* unit layer columns only */
+  RDN_DFP_INDUCED_ONLY = 2,   /* weights as given, unit induced columns (degenerates if
+                              ** minimised: SPEC §2.3) */
+  RDN_DFP_NONE = 3            /* weights and columns as given */
+} rdn_dfp_norm;
+RDN_API rdn_status rdn_dfp_create(rdn_ctx *ctx, rdn_dfp **out, int layers, const size_t *widths,
+                                  const unsigned char *adj);
+RDN_API void rdn_dfp_destroy(rdn_dfp *p);
+RDN_API void rdn_dfp_get_info(const rdn_dfp *p, rdn_dfp_info *info);
+/* Layer j (1..l): packed offset, rows R_j and columns k_j of its weights. */
+RDN_API rdn_status rdn_dfp_layer(const rdn_dfp *p, int j, size_t *offset, size_t *rows,
+                                 size_t *cols);
+/* fp = ||G~||_F^2 over the normalised induced Gram, dfp = fp / N_nz; count_diag = 0 leaves
+** the diagonal out of both (N_nz - K).  w: f32/f64 with nweights elements.  A column that
+** must be normalised but is zero is RDN_EVALUE naming the layer and unit. */
+RDN_API rdn_status rdn_dfp_potential(rdn_dfp *p, const rdn_tensor *w, rdn_dfp_norm norm,
+                                     int count_diag, double *fp, double *dfp);
+/* Dense copies for inspection: the normalised induced frame out [N, K] and its Gram [K, K]
+** (structural zeros exactly 0); out has w's dtype. */
+RDN_API rdn_status rdn_dfp_frame(rdn_dfp *p, rdn_tensor *out, const rdn_tensor *w,
+                                 rdn_dfp_norm norm);
+RDN_API rdn_status rdn_dfp_gram(rdn_dfp *p, rdn_tensor *out, const rdn_tensor *w,
+                                rdn_dfp_norm norm);
+typedef struct {
+  int restarts;               /* independent N(0, 1) starts, run side by side (>= 1) */
+  int iters;                  /* gradient steps (>= 0); SPEC §2.3 used 6000 */
+  double step;                /* step size (SPEC: 0.02) */
+  uint64_t seed;
+  rdn_dfp_norm norm;          /* INDUCED or LAYER */
+  int count_diag;             /* only scales the reported DFP: the gradient is the same */
+  int plain;                  /* 0: projected descent, weights kept on the unit sphere per
+                              ** column (default); 1: SPEC's plain descent on unnormalised V
+                              ** through V / ||V|| (slower: its step shrinks as ||V|| grows) */
+} rdn_dfp_min_opts;
+/* Data-free minimisation of the potential over unit-norm layer weights (gradient
+** 4 B~ G~ on the weight positions, through the normalisation).  w receives the best
+** restart's weights (unit layer columns), *best its fp, per_restart (restarts values, may be
+** NULL) every restart's fp.  A diverging run (non-finite potential) is RDN_ENUMERIC. */
+RDN_API rdn_status rdn_dfp_minimize(rdn_dfp *p, rdn_tensor *w, const rdn_dfp_min_opts *opts,
+                                    double *best, double *per_restart);
+
+/* Sparse coding: codes w [m, k] of samples x [m, d] (rows) over a frame b [d, k] minimise
+**   1/2 ||x - w b^T||^2 + g(w),  g = lambda ||w||_1 (prox: soft threshold) or, with nonneg,
+**   lambda^T w + indicator(w >= 0) (prox: max(v - t lambda, 0));
+** lambda is one scalar, or lambdas [k] (one per atom; entries checked on the device). */
+/* The fused proximal-gradient step w <- prox_{tau g}(w - tau u) (u: the gradient, same numel
+** as w; atoms are w's last axis).  With w = 0, u = -x b and tau = 1 it is the ReLU /
+** soft-threshold layer of SPEC §2.2. */
+RDN_API rdn_status rdn_prox_step(rdn_ctx *ctx, rdn_tensor *w, const rdn_tensor *u, double tau,
+                                 double lambda, const rdn_tensor *lambdas, int nonneg);
+RDN_API rdn_status rdn_sparse_objective(rdn_ctx *ctx, double *out, const rdn_tensor *x,
+                                        const rdn_tensor *b, const rdn_tensor *w, double lambda,
+                                        const rdn_tensor *lambdas);
+typedef enum {
+  RDN_ISTA_AUTO = 0,          /* GRAM when k <= 2 d (fewer flops), else DIRECT */
+  RDN_ISTA_GRAM = 1,          /* per step one GEMM w (b^T b) against x b, both formed once */
+  RDN_ISTA_DIRECT = 2         /* per step two GEMMs: (w b^T - x) b */
+} rdn_ista_form;
+typedef struct {
+  double lambda;              /* >= 0, used when lambdas is NULL */
+  const rdn_tensor *lambdas;  /* per-atom thresholds [k] or NULL */
+  int steps;                  /* >= 1 (the unrolled network's depth) */
+  int fista;                  /* Beck-Teboulle momentum */
+  int nonneg;
+  int warm;                   /* start from the codes in w (else from 0) */
+  double lipschitz;           /* step 1/L; 0: L = ||b||^2 by rdn_frame_norm2 */
+  rdn_ista_form form;
+  int allow_zero_atoms;       /* else an all-zero atom of b is RDN_EVALUE */
+  double *objective;          /* NULL or steps + 1 values: at the start, after each step */
+} rdn_ista_opts;
+typedef struct {
+  double lipschitz;           /* L used */
+  int steps;
+  int gram_form;
+} rdn_ista_info;
+/* ISTA / FISTA (SPEC §2.5) on the device, w in place; every step is one or two GEMMs and
+** one fused prox kernel.  info may be NULL. */
+RDN_API rdn_status rdn_ista(rdn_ctx *ctx, rdn_tensor *w, const rdn_tensor *x,
+                            const rdn_tensor *b, const rdn_ista_opts *opts, rdn_ista_info *info);
+/* Group soft-threshold (SPEC §5.3): d [nin, n] (atoms as columns), groups i32 [nin] gives
+** the group (0..ngroups-1) of each input row; every block d[g, u] is scaled by
+** max(0, 1 - t / ||d[g, u]||) (the prox of t ||.||_2).  norms [n, ngroups] (or NULL)
+** receives the new block norms: the connectivity mask is norms > 0.  A group id outside
+** [0, ngroups) or an empty group is RDN_EVALUE. */
+RDN_API rdn_status rdn_group_shrink(rdn_ctx *ctx, rdn_tensor *d, const rdn_tensor *groups,
+                                    int ngroups, double t, rdn_tensor *norms);
+typedef enum { RDN_POOL_MAX = 0, RDN_POOL_L2 = 1, RDN_POOL_MEAN = 2 } rdn_pool_mode;
+/* out [m, ngroups] pools the columns of x [m, n] over the groups of groups (i32 [n]). */
+RDN_API rdn_status rdn_pool_groups(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
+                                   const rdn_tensor *groups, int ngroups, rdn_pool_mode mode);
+/* ==== end frames and sparse coding ====================================================== */
+
 #ifdef __cplusplus
 }
 #endif

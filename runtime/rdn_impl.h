@@ -229,4 +229,14 @@ rdn_status rdn__chol_logdet(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem b
                             size_t nmat, size_t n, double *out);
 /* ---- end of linear algebra block ------------------------------------------------ */
 
+/* ---- frames and sparse coding (issue 7: frames.c, dfp.c, sparse.c) ---------------- */
+/* dtype of `acc` in the kernels: f64 where the device has it, else f32. */
+rdn_dtype rdn__acc_dtype(const rdn_ctx *ctx);
+/* A frame argument: f32/f64 2-D [d, k] (atoms as columns). */
+rdn_status rdn__frame_arg(rdn_ctx *ctx, const char *fn, const char *arg, const rdn_tensor *b);
+/* RDN_EVALUE "<fn>: frame '<arg>' [d x k] has a zero column: atom N" if b has one. */
+rdn_status rdn__frame_zero_col(rdn_ctx *ctx, const char *fn, const char *arg,
+                               const rdn_tensor *b);
+/* ---- end frames and sparse coding ------------------------------------------------ */
+
 #endif
