@@ -218,8 +218,8 @@ rdn_status rdn__solve_small(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem b
   cl_ulong bo = boff, sbl = sb, ldbl = ldb, lo = loff, sll = sl, ldll = ldl, nl = n, rl = r;
   cl_ulong nm = nmat;
   cl_int md = mode;
-  static const size_t lw[2] = { 8, 1 };
-  size_t g[2] = { r, nmat };
+  static const size_t lw[2] = { 1, 1 };
+  size_t vc = dt == RDN_F32 ? 16 : 8, g[2] = { (r + vc - 1) / vc, nmat };
   if ((s = RDN_ARGS(ctx, k, "chol_solve_small", RDN_ARG(b), RDN_ARG(bo), RDN_ARG(sbl),
                     RDN_ARG(ldbl), RDN_ARG(l), RDN_ARG(lo), RDN_ARG(sll), RDN_ARG(ldll),
                     RDN_ARG(nl), RDN_ARG(rl), RDN_ARG(nm), RDN_ARG(md))) != RDN_OK)

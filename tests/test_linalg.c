@@ -214,7 +214,7 @@ static void host_solve(const cplx *l, cplx *b, size_t n, size_t r, int mode) {
 }
 
 static void large_case(rdn_ctx *ctx, rdn_dtype dt, size_t n, int extra) {
-  size_t shp[2] = { n, n }, nn = n * n, r = 3, bs[2] = { n, r };
+  size_t shp[2] = { n, n }, nn = n * n, r = 19, bs[2] = { n, r };
   cplx *a = spd_large(dt, n, 99 + n), *h = malloc(nn * sizeof *h);
   memcpy(h, a, nn * sizeof *h);
   host_chol(h, n);
@@ -295,7 +295,7 @@ static void test_solve_small(rdn_ctx *ctx) {
   for (int t = 0; t < 3; t++) {
     rdn_dtype dt = DTS[t];
     if (dt == RDN_F64 && !has64) continue;
-    size_t nb = 3, n = 17, r = 4, ls[3] = { nb, n, n }, bs[3] = { nb, n, r };
+    size_t nb = 3, n = 17, r = 21, ls[3] = { nb, n, n }, bs[3] = { nb, n, r };
     cplx *a = spd_batch(dt, nb, n, 55), *b = malloc(nb * n * r * sizeof *b);
     unsigned long long st = 8;
     for (size_t i = 0; i < nb * n * r; i++) b[i] = rnd(dt, &st);
