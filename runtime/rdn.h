@@ -281,7 +281,8 @@ RDN_API rdn_status rdn_last_axis_first(rdn_ctx *ctx, rdn_tensor *out, const rdn_
 ** Batches of n <= 64 run in one launch (on CPU devices each work-item factors 16 (f64: 8)
 ** matrices at once in SIMD lanes; on GPUs one matrix per work-item for n <= 16, a
 ** work-group per matrix above; RDN_CHOL=lanes|item|group forces a path).  Larger n use a
-** blocked right-looking factorisation: panel kernels + rdn_gemm updates.  A pivot that is
+** blocked left-looking factorisation: panel kernels + rdn_gemm updates (the inverse of a
+** large matrix: two blocked triangular solves on the identity).  A pivot that is
 ** not positive (or NaN/Inf) gives RDN_ENUMERIC naming the matrix, the pivot index and its
 ** value; the result is then undefined but the call never reports success with NaNs. */
 /* In place: a (lower triangle read) becomes L with A = L L^H; the strict upper triangle
