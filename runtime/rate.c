@@ -120,7 +120,9 @@ static rdn_status rates(rdn_ctx *ctx, rate_src *r, const rdn_tensor *y, int k, d
     goto done;
   }
   double a = (double)d / ((double)m * eps);
-  int onepass = y != NULL && m >= d;
+  /* one pass keeps k + 1 sets of Grams at once: only while they fit in ~512 MiB */
+  int onepass = y != NULL && m >= d &&
+                (kk + 1) * nb * d * d * rdn_dtype_size(r->z->dtype) <= ((size_t)512 << 20);
   for (size_t j = 0; j < kk; j++) {
     aj[j] = (double)d / ((double)cnt[j] * eps);
     if (cnt[j] < d) onepass = 0;
