@@ -250,8 +250,8 @@ RDN_API rdn_status rdn_npy_save(rdn_ctx *ctx, const char *path, const rdn_tensor
 ** [b, m, d] (b independent problems, e.g. one per frequency).  c64 uses the conjugate
 ** transpose: G = Z^H Z, G[i][j] = sum_s conj(Z[s][i]) Z[s][j] (Hermitian; for spectra
 ** with sample vectors v_s = Z[s][:] this is conj(sum_s v_s v_s^H), same eigenvalues, so
-** the same log-det).  Sums run in register blocks of 128 samples added into G (blocked
-** summation, error ~ (128 + m/128) eps).  f32, f64, c64. */
+** the same log-det).  Sums run in register blocks of 256 samples added into G (blocked
+** summation, error ~ (256 + m/256) eps).  f32, f64, c64. */
 typedef enum {
   RDN_GRAM_COLS = 0,   /* G = Z^H Z over the features: [d, d] ([b, d, d]) */
   RDN_GRAM_ROWS = 1    /* G = Z Z^H over the samples: [m, m] ([b, m, m]) */
