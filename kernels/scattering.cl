@@ -95,35 +95,40 @@ __kernel void pad_reflect(__global float *out, __global const float *x, ulong xo
   out[((ulong)b * hp + u) * wp + v] = val;
 }
 
+/* p -> (p / d, p % d) for p < 2^24 without an integer division (PoCL cannot vectorise
+** those): a float estimate, then one exact correction step. */
+inline uint2 divmod(uint p, uint d, float rd) {
+  int q = (int)((float)p * rd), r = (int)p - q * (int)d;
+  if (r < 0) q--, r += (int)d;
+  else if (r >= (int)d) q++, r -= (int)d;
+  return (uint2)((uint)q, (uint)r);
+}
+
 /* Fused filter product and periodisation: X is the half spectrum (R2C layout [nb, H,
 ** W/2+1]) of nb real planes; filters f32 [nf, H, W] at foff; out c64 [nb, nf, H/k, W/k]:
 **   out[b, f, u, v] = k^-2 sum_{a, c < k} X[b](u + a H/k, v + c W/k) * filt[f](same),
-** the full spectrum read through X(h, w) = conj(X(-h, -w)) for w > W/2.  Grid (P/k^2, nf, nb). */
+** the full spectrum read through X(h, w) = conj(X(-h, -w)) for w > W/2.  Grid (H/k W/k,
+** nf * nb): PoCL vectorises along the output plane; (f, b) is uniform across lanes. */
 __kernel void cmul_periodize(__global float2 *out, __global const float2 *X,
                              __global const float *filt, ulong foff, uint h, uint w, uint k,
-                             uint nf, uint nb) {
-  uint p = get_global_id(0), f = get_global_id(1), b = get_global_id(2);
+                             uint nf, uint nfb, float rwk) {
+  uint p = get_global_id(0), fb = get_global_id(1);
   uint hk = h / k, wk = w / k, wh = w / 2 + 1;
-  if (p >= hk * wk || f >= nf || b >= nb) return;
-  uint u = p / wk, v = p - u * wk;
+  if (p >= hk * wk || fb >= nfb) return;
+  uint2 uv = divmod(p, wk, rwk);
+  uint f = fb % nf, b = fb / nf;
   __global const float2 *xb = X + (ulong)b * h * wh;
-  __global const float *fb = filt + foff + (ulong)f * h * w;
+  __global const float *fr = filt + foff + (ulong)f * h * w;
   float2 s = 0;
   for (uint a = 0; a < k; a++) {
-    uint r = u + a * hk;
+    uint r = uv.x + a * hk, rm = r ? h - r : 0;
     for (uint c = 0; c < k; c++) {
-      uint q = v + c * wk;
-      float2 z;
-      if (q < wh) {
-        z = xb[(ulong)r * wh + q];
-      } else {
-        z = xb[(ulong)((h - r) % h) * wh + (w - q)];
-        z.y = -z.y;
-      }
-      s += z * fb[(ulong)r * w + q];
+      uint q = uv.y + c * wk;
+      float2 z = q < wh ? xb[(ulong)r * wh + q] : (float2)(1, -1) * xb[(ulong)rm * wh + w - q];
+      s += z * fr[(ulong)r * w + q];
     }
   }
-  out[(((ulong)b * nf + f) * hk + u) * wk + v] = s / (float)(k * k);
+  out[(ulong)fb * hk * wk + p] = s / (float)(k * k);
 }
 
 /* Low-pass output: src c64 [nb, a1n, a2n, hp, wp] (an inverse FFT: the real part is

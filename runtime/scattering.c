@@ -321,12 +321,14 @@ static rdn_status cmul(rdn_scattering *s, cl_mem out, cl_mem X, size_t nb, size_
     return st;
   cl_ulong fo = foff;
   cl_uint h = (cl_uint)hr(s, res), w = (cl_uint)wr(s, res), kk = 1u << logk;
-  cl_uint cnf = (cl_uint)nf, cnb = (cl_uint)nb;
+  cl_uint cnf = (cl_uint)nf, nfb = (cl_uint)(nf * nb);
+  cl_float rwk = (cl_float)(1.0 / (double)wr(s, res + logk));
   if ((st = RDN_ARGS(ctx, k, "cmul_periodize", RDN_ARG(out), RDN_ARG(X), RDN_ARG(s->filt),
                      RDN_ARG(fo), RDN_ARG(h), RDN_ARG(w), RDN_ARG(kk), RDN_ARG(cnf),
-                     RDN_ARG(cnb))) != RDN_OK)
+                     RDN_ARG(nfb), RDN_ARG(rwk))) != RDN_OK)
     return st;
-  return launch(ctx, k, "cmul_periodize", pr(s, res + logk), nf, nb);
+  size_t g[2] = { pr(s, res + logk), nfb };
+  return rdn__launch(ctx, k, "cmul_periodize", 2, g, NULL);
 }
 
 static rdn_status modulus(rdn_scattering *s, size_t n) {

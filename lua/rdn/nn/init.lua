@@ -12,6 +12,11 @@ nn.ReduNet = require "rdn.nn.ReduNet"
 nn.Sequential = require "rdn.nn.Sequential"
 nn.Linear = require "rdn.nn.Linear"
 nn.ReLU = require "rdn.nn.ReLU"
+nn.Scattering2D = require "rdn.nn.Scattering2D"
+nn.Standardize = require "rdn.nn.Standardize"
+nn.Project = require "rdn.nn.Project"
+nn.TightFrame = require "rdn.nn.TightFrame"
+nn.SoftThreshold = require "rdn.nn.SoftThreshold"
 
 --- nn.save(model, path) -> true: writes the model (temp file + rename; raises on failure).
 function nn.save(model, path)
