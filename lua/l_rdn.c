@@ -22,5 +22,6 @@ int luaopen_rdn_core(lua_State *L) {
   rdn__lua_open_linalg(L);
   rdn__lua_open_interp(L);
   rdn__lua_open_scatter(L);
+  rdn__lua_open_frames(L);
   return 1;
 }

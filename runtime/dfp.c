@@ -328,7 +328,8 @@ rdn_status rdn_dfp_potential(rdn_dfp *p, const rdn_tensor *w, rdn_dfp_norm norm,
   double v = 0;
   if ((s = check_weights(p, fn, w, norm)) != RDN_OK) return s;
   if ((s = rdn__check_finite(ctx, fn, w, "w")) != RDN_OK) return s;
-  if ((s = pass_init(&x, p, fn, w->dtype, 1)) == RDN_OK && (s = colscale(&x, w, norm, 1)) == RDN_OK &&
+  if ((s = pass_init(&x, p, fn, w->dtype, 1)) == RDN_OK &&
+      (s = colscale(&x, w, norm, 1)) == RDN_OK &&
       (s = gram(&x, w)) == RDN_OK)
     s = total(&x, count_diag, &v);
   pass_free(&x);
@@ -423,7 +424,8 @@ rdn_status rdn_dfp_minimize(rdn_dfp *p, rdn_tensor *w, const rdn_dfp_min_opts *o
                      fn, (int)o->norm);
   if (o->restarts < 1 || o->restarts > 4096)
     return rdn__fail(ctx, RDN_EINVAL, "%s: restarts must be in 1..4096, got %d", fn, o->restarts);
-  if (o->iters < 0) return rdn__fail(ctx, RDN_EINVAL, "%s: iters must be >= 0, got %d", fn, o->iters);
+  if (o->iters < 0)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: iters must be >= 0, got %d", fn, o->iters);
   if (!(o->step > 0) || !isfinite(o->step))
     return rdn__fail(ctx, RDN_EINVAL, "%s: step must be positive and finite, got %g", fn, o->step);
   size_t R = (size_t)o->restarts, shape[2] = { R, p->info.nweights };

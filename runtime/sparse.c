@@ -111,7 +111,8 @@ rdn_status rdn_prox_step(rdn_ctx *ctx, rdn_tensor *w, const rdn_tensor *u, doubl
     return s;
   if (rdn_tensor_numel(w) != rdn_tensor_numel(u))
     return rdn__fail(ctx, RDN_EINVAL, "%s: shape mismatch: w is %s, u is %s", fn,
-                     rdn_tensor_shape_str(w, sa, sizeof sa), rdn_tensor_shape_str(u, sb, sizeof sb));
+                     rdn_tensor_shape_str(w, sa, sizeof sa),
+                     rdn_tensor_shape_str(u, sb, sizeof sb));
   if (!(tau >= 0) || !isfinite(tau))
     return rdn__fail(ctx, RDN_EINVAL, "%s: tau must be finite and >= 0, got %g", fn, tau);
   if ((s = check_lambda(ctx, fn, lambda, lambdas, w->shape[w->ndim - 1], w->dtype)) != RDN_OK)
@@ -151,7 +152,8 @@ static rdn_status objective(rdn_ctx *ctx, double *out, const rdn_tensor *x, cons
   double rs, pen;
   if ((s = rdn_tensor_copy(r, x)) != RDN_OK ||
       (s = rdn_gemm(ctx, RDN_NOTRANS, RDN_TRANS, -1.0, w, b, 1.0, r)) != RDN_OK ||
-      (s = rdn_sumsq(ctx, r, &rs)) != RDN_OK || (s = l1_term(ctx, w, lambda, lambdas, &pen)) != RDN_OK)
+      (s = rdn_sumsq(ctx, r, &rs)) != RDN_OK ||
+      (s = l1_term(ctx, w, lambda, lambdas, &pen)) != RDN_OK)
     return s;
   *out = 0.5 * rs + pen;
   return RDN_OK;
@@ -162,15 +164,18 @@ static rdn_status coding_shapes(rdn_ctx *ctx, const char *fn, const rdn_tensor *
                                 const rdn_tensor *b, const rdn_tensor *w) {
   char sx[96], sb[96], sw[96];
   rdn_status s;
-  if ((s = real_arg(ctx, fn, "x", x)) != RDN_OK || (s = rdn__frame_arg(ctx, fn, "b", b)) != RDN_OK ||
-      (s = real_arg(ctx, fn, "w", w)) != RDN_OK || (s = same_dtype(ctx, fn, "x", x, "b", b)) != RDN_OK ||
+  if ((s = real_arg(ctx, fn, "x", x)) != RDN_OK ||
+      (s = rdn__frame_arg(ctx, fn, "b", b)) != RDN_OK ||
+      (s = real_arg(ctx, fn, "w", w)) != RDN_OK ||
+      (s = same_dtype(ctx, fn, "x", x, "b", b)) != RDN_OK ||
       (s = same_dtype(ctx, fn, "w", w, "b", b)) != RDN_OK)
     return s;
   if (x->ndim != 2 || w->ndim != 2 || x->shape[1] != b->shape[0] || w->shape[1] != b->shape[1] ||
       w->shape[0] != x->shape[0])
     return rdn__fail(ctx, RDN_EINVAL, "%s: shape mismatch: x is %s, b is %s, w is %s (want x "
                      "[m, d], b [d, k], w [m, k])", fn, rdn_tensor_shape_str(x, sx, sizeof sx),
-                     rdn_tensor_shape_str(b, sb, sizeof sb), rdn_tensor_shape_str(w, sw, sizeof sw));
+                     rdn_tensor_shape_str(b, sb, sizeof sb),
+                     rdn_tensor_shape_str(w, sw, sizeof sw));
   return RDN_OK;
 }
 
@@ -335,7 +340,8 @@ rdn_status rdn_group_shrink(rdn_ctx *ctx, rdn_tensor *d, const rdn_tensor *group
   size_t nin = d->shape[0], n = d->shape[1];
   if (norms) {
     if ((s = rdn__tensor_arg(ctx, fn, "norms", norms)) != RDN_OK) return s;
-    if (norms->dtype != d->dtype || rdn_tensor_numel(norms) != n * (size_t)(ngroups > 0 ? ngroups : 0))
+    if (norms->dtype != d->dtype ||
+        rdn_tensor_numel(norms) != n * (size_t)(ngroups > 0 ? ngroups : 0))
       return rdn__fail(ctx, RDN_EINVAL, "%s: 'norms' must be %s [%zu x %d], got %s %s", fn,
                        rdn_dtype_name(d->dtype), n, ngroups, rdn_dtype_name(norms->dtype),
                        rdn_tensor_shape_str(norms, sh, sizeof sh));

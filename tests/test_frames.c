@@ -153,7 +153,8 @@ static void random_frames(rdn_ctx *ctx, rdn_dtype dt, double tol) {
             "random frame above the bounds: %g > %g", st.fp_unit, st.fp_bound);
     }
     /* ||B||^2 against a long host power iteration on B^T B */
-    double l2 = 0, *v = malloc(k * sizeof *v), *u = malloc(k * sizeof *u), *bv = malloc(d * sizeof *bv);
+    double l2 = 0, *v = malloc(k * sizeof *v), *u = malloc(k * sizeof *u);
+    double *bv = malloc(d * sizeof *bv);
     for (size_t c = 0; c < k; c++) v[c] = 1.0 + 0.1 * c;
     for (int it = 0; it < 3000; it++) {
       double n = 0;
@@ -279,7 +280,8 @@ static void deep_frames(rdn_ctx *ctx, rdn_dtype dt, double tol) {
     rdn_tensor_new(ctx, &g, dt, 2, sg);
     if (CHECK_OK(ctx, rdn_dfp_frame(p, f, wt, RDN_DFP_INDUCED))) {
       double *df = th_read(f);
-      CHECK(th_relerr(df, hf, N * K, 1) < tol, "arch %d frame err %g", t, th_relerr(df, hf, N * K, 1));
+      CHECK(th_relerr(df, hf, N * K, 1) < tol, "arch %d frame err %g", t,
+            th_relerr(df, hf, N * K, 1));
       free(df);
     }
     double fp = 0, hfp = 0, nz = 0;
@@ -298,7 +300,8 @@ static void deep_frames(rdn_ctx *ctx, rdn_dtype dt, double tol) {
           if (fabs(dg[c * K + e] - x) > worst) worst = fabs(dg[c * K + e] - x);
           if (any == 0 && dg[c * K + e] != 0) pattern_ok = 0;   /* structural zero */
         }
-      CHECK(worst < tol && pattern_ok, "arch %d Gram err %g, zero pattern %d", t, worst, pattern_ok);
+      CHECK(worst < tol && pattern_ok, "arch %d Gram err %g, zero pattern %d", t, worst,
+            pattern_ok);
       CHECK(nz <= (double)info.nnz, "arch %d non-zeros %g within N_nz %zu", t, nz, info.nnz);
       free(dg);
     }
