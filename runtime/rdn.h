@@ -755,6 +755,65 @@ RDN_API rdn_status rdn_pool_groups(rdn_ctx *ctx, rdn_tensor *out, const rdn_tens
                                    const rdn_tensor *groups, int ngroups, rdn_pool_mode mode);
 /* ==== end frames and sparse coding ====================================================== */
 
+/* ==================== spectral ReduNet (issue 5: runtime/spectral.c, kernels/spectral.cl) */
+/* Shift-invariant ReduNet in the spectral domain (SPEC §1.4-1.6).  A block of spectral
+** layers works on spectra v c64 [F, m, C] (frequency first, so each frequency is one batch
+** entry of the GEMMs and Cholesky calls): the ortho DFT (SPEC §0.2) along time of m
+** signals [C, T] (rank 1) or over the plane of m images [C, H, W] (rank 2).  half = 1 keeps
+** the R2C half spectrum, F = H (W/2 + 1) (rank 1: H = 1, W = T), and counts every stored
+** column q twice (its mirror W - q) except q = 0 and q = W/2 (W even); half = 0 keeps all
+** F = H W frequencies (reference mode: same results, about twice the work). */
+typedef struct {
+  int rank;        /* 1: signals of length w (h ignored); 2: images h x w */
+  size_t h, w;
+  int half;        /* 1: R2C half spectrum; 0: all frequencies */
+} rdn_spectral_geom;
+/* Number of stored frequencies F (0 for NULL). */
+RDN_API size_t rdn_spectral_nfreq(const rdn_spectral_geom *g);
+/* v [F, m, C] = DFT_ortho(x), x f32 [m, C, T] / [m, C, H, W] (finite; not normalised here).
+** Lengths the FFT provider cannot do fail in rdn_fft_plan_create, naming the length. */
+RDN_API rdn_status rdn_spectral_enter(rdn_ctx *ctx, rdn_tensor *v, const rdn_tensor *x,
+                                      const rdn_spectral_geom *g);
+/* x f32 [m, C, ...] = Re IDFT_ortho(v), each sample then renormalised to unit norm (clamp
+** 1e-8, SPEC §1.12 item 6).  Half mode: the C2R transform (the imaginary parts of
+** self-conjugate bins, zero up to rounding for ReduNet spectra, are dropped). */
+RDN_API rdn_status rdn_spectral_leave(rdn_ctx *ctx, rdn_tensor *x, const rdn_tensor *v,
+                                      const rdn_spectral_geom *g);
+/* Layer operators of spectra v (unit norm over the whole C x T spectrum per sample) and
+** labels (i32 [m], every class of [0, k) present): with a = C/(m eps_sq), a_j = C/(m_j
+** eps_sq) and Sigma(p) = sum_i v_i(p) v_i(p)^H (SPEC §1.4, ortho DFT),
+**   w[0, p] = conj E(p) = conj a (I + a Sigma(p))^-1,  w[j, p] = conj C^j(p) (class j-1),
+** stored c64 [k+1, F, C, C] (conjugated: a row vector v^T times w[j, p] is (C^j(p) v)^T, so
+** the layer is one batched GEMM per operator).  Hermitian Grams per frequency, one batched
+** Cholesky + logdet + inverse over all (k+1) F matrices.  gamma (k values, may be NULL)
+** = m_j / m; rates (may be NULL) = {R, Rc, R - Rc} with the 1/(2 H W) normalisation of
+** SPEC §1.4 (logdets weighted by the mirror count).  w NULL: rates only (no inverse).
+** Errors: eps_sq <= 0 or non-finite, labels (range, count, empty class), NaN/Inf in v. */
+RDN_API rdn_status rdn_spectral_operators(rdn_ctx *ctx, rdn_tensor *w, double *gamma,
+                                          double *rates, const rdn_tensor *v,
+                                          const rdn_tensor *labels, int k, double eps_sq,
+                                          const rdn_spectral_geom *g);
+/* One layer in place on v with operators w [k+1, F, C, C] from rdn_spectral_operators:
+**   |c_j|^2 = sum_p weight(p) |C^j(p) v(p)|^2,  pi = softmax(-lambda max(|c_j|, 1e-8)) (or
+**   one-hot(labels) when labels is not NULL),  v(p) += eta (E(p) v(p) - sum_j gamma_j pi_j
+**   C^j(p) v(p)),  v /= max(|v|, 1e-8) with the norm over the whole spectrum.
+** The applied operators are computed in frequency chunks of at most 256 MiB (when one
+** chunk cannot hold all frequencies the class products are computed twice: once for the
+** memberships, once for the update).  pi_out (f32, m k values) receives pi when not NULL. */
+RDN_API rdn_status rdn_spectral_layer(rdn_ctx *ctx, rdn_tensor *v, const rdn_tensor *w,
+                                      const double *gamma, double eta, double lambda,
+                                      const rdn_tensor *labels, rdn_tensor *pi_out,
+                                      const rdn_spectral_geom *g);
+/* Lifting filters (SPEC §1.6), direct circular cross-correlation on the device:
+**   1-D: x [m, Cin, T], w [Cout, Cin, k] -> out [m, Cout, T],
+**        out[s, o, t] = act(sum_{c, a} w[o, c, a] x[s, c, (t + a) mod T]);
+**   2-D: x [m, Cin, H, W], w [Cout, Cin, kh, kw] -> out [m, Cout, H, W] likewise with
+**        (h + a) mod H, (w + b) mod W (right/bottom circular padding by k - 1, no flip).
+** act = ReLU when relu != 0.  f32/f64 (all three alike), finite x and w, kernel <= signal. */
+RDN_API rdn_status rdn_lift(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
+                            const rdn_tensor *w, int relu);
+/* ==================== end spectral ReduNet */
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,149 @@
+/*
+** spectral.cl -- the shift-invariant ReduNet in the spectral domain (SPEC §1.4-1.6):
+** class-norm accumulation, soft membership, the fused update + norm accumulation and the
+** final renormalisation over spectra v [F, m, C] (c64), the real <-> complex copies of the
+** full-spectrum mode, and the circular lifting convolution (f32/f64, `real` by RDN_DTYPE).
+*/
+
+/* Weight of stored frequency f: with the R2C half spectrum (rows of Q = W/2 + 1 columns)
+** column q stands for itself and its mirror W - q, except q = 0 and q = W/2 (W even),
+** which are their own mirrors. */
+inline float fweight(ulong f, ulong q_cols, ulong w, int hs) {
+  if (!hs) return 1.0f;
+  ulong q = f % q_cols;
+  return (q == 0 || 2 * q == w) ? 1.0f : 2.0f;
+}
+
+#if RDN_COMPLEX
+/* nrm[s k + j] (+)= sum over the chunk's frequencies p of weight(f0 + p) |c_j(p)|^2, for
+** p = P[j + 1][p][s][:] (P is [k + 1][fc][m][C]).  One work-item per (sample, class). */
+__kernel void spec_cnorm(__global const float2 *p, ulong poff, ulong fc, ulong f0, ulong m,
+                         ulong c, uint k, ulong qc, ulong w, int hs, __global acc *nrm,
+                         int accumulate) {
+  p += poff;
+  FOR_EACH(i, m * k) {
+    ulong s = i / k, j = i % k;
+    __global const float2 *pj = p + (j + 1) * fc * m * c + s * c;
+    acc tot = 0;
+    for (ulong f = 0; f < fc; f++) {
+      __global const float2 *r = pj + f * m * c;
+      float part = 0;
+      for (ulong t = 0; t < c; t++) part += CABS2(r[t]);
+      tot += (acc)(fweight(f0 + f, qc, w, hs) * part);
+    }
+    nrm[i] = accumulate ? nrm[i] + tot : tot;
+  }
+}
+#endif
+
+/* Membership: pi = softmax(-lambda max(|c_j|, 1e-8)) (max subtracted, SPEC §1.12 item 4)
+** or one-hot(labels); beta[s k + j] = gamma_j pi_j; pi_out receives pi when asked. */
+__kernel void spec_member(__global const acc *nrm, ulong m, uint k, __global const float *gam,
+                          float lambda, __global const int *lab, ulong loff, int use_lab,
+                          __global float *beta, __global float *pi, ulong pioff, int want_pi) {
+  lab += loff;
+  pi += pioff;
+  FOR_EACH(s, m) {
+    float mx = -INFINITY, sum = 0;
+    for (uint j = 0; j < k; j++) {
+      float v;
+      if (use_lab) {
+        v = lab[s] == (int)j ? 1.0f : 0.0f;
+      } else {
+        v = -lambda * fmax((float)sqrt(nrm[s * k + j]), 1e-8f);
+        mx = fmax(mx, v);
+      }
+      beta[s * k + j] = v;
+    }
+    if (!use_lab) {
+      for (uint j = 0; j < k; j++) {
+        float e = exp(beta[s * k + j] - mx);
+        beta[s * k + j] = e;
+        sum += e;
+      }
+      for (uint j = 0; j < k; j++) beta[s * k + j] /= sum;
+    }
+    for (uint j = 0; j < k; j++) {
+      if (want_pi) pi[s * k + j] = beta[s * k + j];
+      beta[s * k + j] *= gam[j];
+    }
+  }
+}
+
+#if RDN_COMPLEX
+/* v(p) += eta (e(p) - sum_j beta_j c_j(p)) over the chunk's frequencies (v at voff is the
+** chunk [fc, m, C]); nv[s] (+)= the weighted |v|^2 of the chunk.  One work-item per sample. */
+__kernel void spec_update(__global float2 *v, ulong voff, __global const float2 *p, ulong poff,
+                          ulong fc, ulong f0, ulong m, ulong c, uint k, float eta,
+                          __global const float *beta, ulong qc, ulong w, int hs,
+                          __global acc *nv, int accumulate) {
+  v += voff;
+  p += poff;
+  FOR_EACH(s, m) {
+    __global const float *b = beta + s * k;
+    acc tot = 0;
+    for (ulong f = 0; f < fc; f++) {
+      ulong row = (f * m + s) * c;
+      float part = 0;
+      for (ulong t = 0; t < c; t++) {
+        float2 u = p[row + t];
+        for (uint j = 0; j < k; j++) u -= b[j] * p[(j + 1) * fc * m * c + row + t];
+        float2 x = v[row + t] + eta * u;
+        v[row + t] = x;
+        part += CABS2(x);
+      }
+      tot += (acc)(fweight(f0 + f, qc, w, hs) * part);
+    }
+    nv[s] = accumulate ? nv[s] + tot : tot;
+  }
+}
+
+/* v[f, s, :] /= max(sqrt(nv[s]), 1e-8) (SPEC §0.1 clamp); one element per work-item. */
+__kernel void spec_rescale(__global float2 *v, ulong voff, ulong n, ulong m, ulong c,
+                           __global const acc *nv) {
+  v += voff;
+  ulong i = get_global_id(0);
+  if (i >= n) return;
+  ulong s = (i / c) % m;
+  v[i] *= (float)(1 / fmax(sqrt(nv[s]), (acc)1e-8));
+}
+
+/* out = x + 0i (f32 -> c64) and out = Re x (c64 -> f32), one element per work-item. */
+__kernel void spec_to_complex(__global float2 *out, ulong ooff, __global const float *x,
+                              ulong xoff, ulong n) {
+  ulong i = get_global_id(0);
+  if (i < n) out[ooff + i] = (float2)(x[xoff + i], 0.0f);
+}
+
+__kernel void spec_real_part(__global float *out, ulong ooff, __global const float2 *x,
+                             ulong xoff, ulong n) {
+  ulong i = get_global_id(0);
+  if (i < n) out[ooff + i] = x[xoff + i].x;
+}
+#else
+/* Lifting (SPEC §1.6): out[s, o, h, w] = act(sum_{c, a, b} wt[o, c, a, b]
+** x[s, c, (h + a) mod H, (w + b) mod W]): right/bottom circular padding, cross-correlation
+** (no flip); 1-D is H = 1, kh = 1.  One output element per work-item. */
+__kernel void lift_conv(__global real *out, ulong ooff, __global const real *x, ulong xoff,
+                        __global const real *wt, ulong woff, ulong m, uint cin, uint cout,
+                        uint h, uint w, uint kh, uint kw, int relu) {
+  out += ooff;
+  x += xoff;
+  wt += woff;
+  ulong i = get_global_id(0), hw = (ulong)h * w;
+  if (i >= m * cout * hw) return;
+  ulong s = i / (cout * hw), o = (i / hw) % cout;
+  uint y = (uint)((i % hw) / w), z = (uint)(i % w);
+  acc sum = 0;
+  for (uint c = 0; c < cin; c++) {
+    __global const real *xc = x + (s * cin + c) * hw;
+    __global const real *wc = wt + ((ulong)o * cin + c) * kh * kw;
+    for (uint a = 0; a < kh; a++) {
+      __global const real *xr = xc + (ulong)((y + a) % h) * w;
+      for (uint b = 0; b < kw; b++) sum += (acc)wc[a * kw + b] * xr[(z + b) % w];
+    }
+  }
+  real r = (real)sum;
+  out[i] = relu ? fmax(r, (real)0) : r;
+}
+#endif

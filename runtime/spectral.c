@@ -1,0 +1,464 @@
+/*
+** spectral.c -- the shift-invariant ReduNet in the spectral domain (SPEC §1.4-1.6): ortho
+** FFT into / out of the per-frequency layout v [F, m, C], per-frequency operators from
+** batched Hermitian Grams + one batched Cholesky inverse, the layer as batched complex
+** GEMMs over frequencies + fused membership/update/normalise kernels, and the circular lift.
+*/
+#include "rdn_impl.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXK 256
+#define CHUNK_BYTES ((size_t)256 << 20)   /* applied-operator scratch per layer call */
+
+static size_t qcols(const rdn_spectral_geom *g) { return g->half ? g->w / 2 + 1 : g->w; }
+static size_t rows_of(const rdn_spectral_geom *g) { return g->rank == 2 ? g->h : 1; }
+
+size_t rdn_spectral_nfreq(const rdn_spectral_geom *g) {
+  return g ? rows_of(g) * qcols(g) : 0;
+}
+
+static rdn_status need_geom(rdn_ctx *ctx, const char *fn, const rdn_spectral_geom *g) {
+  if (!g) return rdn__fail(ctx, RDN_EINVAL, "%s: 'geom' is NULL", fn);
+  if (g->rank != 1 && g->rank != 2)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: bad rank: %d (1 or 2)", fn, g->rank);
+  if (g->w < 1 || rows_of(g) < 1 || g->w > 1u << 24 || rows_of(g) > 1u << 24)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: bad signal size: h = %zu, w = %zu", fn, g->h, g->w);
+  return RDN_OK;
+}
+
+static rdn_status need_tensor(rdn_ctx *ctx, const char *fn, const char *arg,
+                              const rdn_tensor *t, rdn_dtype dt) {
+  if (!t) return rdn__fail(ctx, RDN_EINVAL, "%s: '%s' is NULL", fn, arg);
+  if (t->ctx != ctx)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: '%s' belongs to another context", fn, arg);
+  if (t->dtype != dt)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: '%s' must be %s, got %s", fn, arg,
+                     rdn_dtype_name(dt), rdn_dtype_name(t->dtype));
+  return RDN_OK;
+}
+
+/* v must be c64 [F, m, C] for the geometry; returns m and C. */
+static rdn_status need_spectra(rdn_ctx *ctx, const char *fn, const rdn_tensor *v,
+                               const rdn_spectral_geom *g, size_t *m, size_t *c) {
+  char a[96];
+  rdn_status s;
+  if ((s = need_geom(ctx, fn, g)) != RDN_OK) return s;
+  if ((s = need_tensor(ctx, fn, "v", v, RDN_C64)) != RDN_OK) return s;
+  size_t f = rdn_spectral_nfreq(g);
+  if (v->ndim != 3 || v->shape[0] != f)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: 'v' must be c64 [%zu x m x C] (%zu frequencies for "
+                     "%s size %zu x %zu), got %s", fn, f, f, g->half ? "half-spectrum" : "full",
+                     rows_of(g), g->w, rdn_tensor_shape_str(v, a, sizeof a));
+  *m = v->shape[1];
+  *c = v->shape[2];
+  return RDN_OK;
+}
+
+/* x must be f32 [m, C, T] (rank 1) or [m, C, H, W] (rank 2) matching the geometry. */
+static rdn_status need_signals(rdn_ctx *ctx, const char *fn, const char *arg,
+                               const rdn_tensor *x, const rdn_spectral_geom *g, size_t m,
+                               size_t c) {
+  char a[96];
+  rdn_status s;
+  if ((s = need_tensor(ctx, fn, arg, x, RDN_F32)) != RDN_OK) return s;
+  int nd = g->rank + 2;
+  int ok = x->ndim == nd && x->shape[0] == m && x->shape[1] == c &&
+           x->shape[nd - 1] == g->w && (g->rank == 1 || x->shape[2] == g->h);
+  if (!ok) {
+    if (g->rank == 1)
+      return rdn__fail(ctx, RDN_EINVAL, "%s: shape mismatch: '%s' must be f32 [%zu x %zu x %zu], "
+                       "got %s", fn, arg, m, c, g->w, rdn_tensor_shape_str(x, a, sizeof a));
+    return rdn__fail(ctx, RDN_EINVAL, "%s: shape mismatch: '%s' must be f32 [%zu x %zu x %zu x "
+                     "%zu], got %s", fn, arg, m, c, g->h, g->w,
+                     rdn_tensor_shape_str(x, a, sizeof a));
+  }
+  return RDN_OK;
+}
+
+static rdn_status new_tensor(rdn_ctx *ctx, rdn_tensor **t, rdn_dtype dt, size_t a, size_t b,
+                             size_t c) {
+  size_t shape[3] = { a, b, c };
+  return rdn_tensor_new(ctx, t, dt, 3, shape);
+}
+
+/* FFT plan over [m C] signals of the geometry's lengths. */
+static rdn_status plan(rdn_ctx *ctx, rdn_fft_plan **p, rdn_fft_kind kind,
+                       const rdn_spectral_geom *g, size_t batch) {
+  size_t len[2] = { g->h, g->w };
+  return rdn_fft_plan_create(ctx, p, kind, g->rank, g->rank == 2 ? len : len + 1, batch,
+                             RDN_FFT_ORTHO);
+}
+
+/* One-element-per-item copy kernel between f32 and c64 (spec_to_complex / spec_real_part). */
+static rdn_status copy_kernel(rdn_ctx *ctx, const char *name, rdn_tensor *out,
+                              const rdn_tensor *x) {
+  cl_kernel k;
+  rdn_status s;
+  cl_ulong oo = out->offset, xo = x->offset, n = rdn_tensor_numel(x);
+  if ((s = rdn__kernel(ctx, "spectral", RDN_C64, NULL, name, &k)) != RDN_OK ||
+      (s = RDN_ARGS(ctx, k, name, RDN_TARG(out, oo), RDN_TARG(x, xo), RDN_ARG(n))) != RDN_OK)
+    return s;
+  size_t gws = (size_t)n;
+  return rdn__launch(ctx, k, name, 1, &gws, NULL);
+}
+
+rdn_status rdn_spectral_enter(rdn_ctx *ctx, rdn_tensor *v, const rdn_tensor *x,
+                              const rdn_spectral_geom *g) {
+  const char *fn = "rdn_spectral_enter";
+  size_t m, c;
+  rdn_status s;
+  if (!ctx) return RDN_EINVAL;
+  if ((s = need_spectra(ctx, fn, v, g, &m, &c)) != RDN_OK) return s;
+  if ((s = need_signals(ctx, fn, "x", x, g, m, c)) != RDN_OK) return s;
+  if ((s = rdn__check_finite(ctx, fn, x, "x")) != RDN_OK) return s;
+  size_t f = rdn_spectral_nfreq(g);
+  size_t shape[4] = { m, c, g->rank == 2 ? g->h : qcols(g), qcols(g) };
+  rdn_tensor *tmp = NULL, *xc = NULL;
+  rdn_fft_plan *p = NULL;
+  if ((s = plan(ctx, &p, g->half ? RDN_FFT_R2C : RDN_FFT_C2C, g, m * c)) != RDN_OK) return s;
+  if ((s = rdn_tensor_new(ctx, &tmp, RDN_C64, g->rank + 2, shape)) != RDN_OK) goto done;
+  if (g->half) {
+    s = rdn_fft_execute(p, 0, x, tmp);
+  } else if ((s = rdn_tensor_new(ctx, &xc, RDN_C64, g->rank + 2, shape)) == RDN_OK &&
+             (s = copy_kernel(ctx, "spec_to_complex", xc, x)) == RDN_OK) {
+    s = rdn_fft_execute(p, 0, xc, tmp);
+  }
+  if (s == RDN_OK) s = rdn_transpose(ctx, v, tmp, m * c, f);
+done:
+  rdn_fft_plan_destroy(p);
+  rdn_tensor_release(tmp);
+  rdn_tensor_release(xc);
+  return s;
+}
+
+rdn_status rdn_spectral_leave(rdn_ctx *ctx, rdn_tensor *x, const rdn_tensor *v,
+                              const rdn_spectral_geom *g) {
+  const char *fn = "rdn_spectral_leave";
+  size_t m, c;
+  rdn_status s;
+  if (!ctx) return RDN_EINVAL;
+  if ((s = need_spectra(ctx, fn, v, g, &m, &c)) != RDN_OK) return s;
+  if ((s = need_signals(ctx, fn, "x", x, g, m, c)) != RDN_OK) return s;
+  size_t f = rdn_spectral_nfreq(g);
+  size_t shape[4] = { m, c, g->rank == 2 ? g->h : qcols(g), qcols(g) };
+  size_t flat[2] = { m, c * rows_of(g) * g->w };
+  rdn_tensor *tmp = NULL, *xc = NULL, *x2 = NULL;
+  rdn_fft_plan *p = NULL;
+  if ((s = plan(ctx, &p, g->half ? RDN_FFT_C2R : RDN_FFT_C2C, g, m * c)) != RDN_OK) return s;
+  if ((s = rdn_tensor_new(ctx, &tmp, RDN_C64, g->rank + 2, shape)) != RDN_OK ||
+      (s = rdn_transpose(ctx, tmp, v, f, m * c)) != RDN_OK)
+    goto done;
+  if (g->half) {
+    s = rdn_fft_execute(p, 1, tmp, x);
+  } else if ((s = rdn_tensor_new(ctx, &xc, RDN_C64, g->rank + 2, shape)) == RDN_OK &&
+             (s = rdn_fft_execute(p, 1, tmp, xc)) == RDN_OK) {
+    s = copy_kernel(ctx, "spec_real_part", x, xc);
+  }
+  if (s == RDN_OK && (s = rdn_tensor_reshape(&x2, x, 2, flat)) == RDN_OK)
+    s = rdn_normalize_rows(ctx, x2, 1e-8);
+done:
+  rdn_fft_plan_destroy(p);
+  rdn_tensor_release(tmp);
+  rdn_tensor_release(xc);
+  rdn_tensor_release(x2);
+  return s;
+}
+
+/* Labels: i32 with m entries, every class of [0, k) present; counts[k] on the host. */
+static rdn_status need_labels(rdn_ctx *ctx, const char *fn, const rdn_tensor *y, size_t m,
+                              int k, long *counts) {
+  char a[96];
+  rdn_status s;
+  if ((s = need_tensor(ctx, fn, "labels", y, RDN_I32)) != RDN_OK) return s;
+  if (rdn_tensor_numel(y) != m)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: 'labels' must have %zu entries, got %s", fn, m,
+                     rdn_tensor_shape_str(y, a, sizeof a));
+  if (k < 1 || k > MAXK)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: number of classes %d outside [1, %d]", fn, k, MAXK);
+  if ((s = rdn_label_counts(ctx, y, k, counts)) != RDN_OK)
+    return rdn__fail(ctx, s, "%s: %s", fn, strchr(rdn_ctx_error(ctx), ' ') + 1);
+  for (int j = 0; j < k; j++)
+    if (counts[j] < 1)
+      return rdn__fail(ctx, RDN_EVALUE, "%s: empty class: class %d has no samples, k = %d", fn,
+                       j, k);
+  return RDN_OK;
+}
+
+/* Weighted sum over stored frequencies of per-frequency values (half spectrum: mirrored
+** columns twice). */
+static double freq_sum(const rdn_spectral_geom *g, const double *x) {
+  size_t f = rdn_spectral_nfreq(g), q = qcols(g);
+  double t = 0;
+  for (size_t i = 0; i < f; i++) {
+    size_t col = i % q;
+    t += (!g->half || col == 0 || 2 * col == g->w ? 1.0 : 2.0) * x[i];
+  }
+  return t;
+}
+
+rdn_status rdn_spectral_operators(rdn_ctx *ctx, rdn_tensor *w, double *gamma, double *rates,
+                                  const rdn_tensor *v, const rdn_tensor *labels, int k,
+                                  double eps_sq, const rdn_spectral_geom *g) {
+  const char *fn = "rdn_spectral_operators";
+  char a[96];
+  size_t m, c;
+  rdn_status s;
+  long cnt[MAXK];
+  if (!ctx) return RDN_EINVAL;
+  if ((s = need_spectra(ctx, fn, v, g, &m, &c)) != RDN_OK) return s;
+  if (!(eps_sq > 0 && isfinite(eps_sq)))
+    return rdn__fail(ctx, RDN_EINVAL, "%s: eps_sq must be positive and finite, got %g", fn,
+                     eps_sq);
+  if ((s = need_labels(ctx, fn, labels, m, k, cnt)) != RDN_OK) return s;
+  size_t f = rdn_spectral_nfreq(g), nmat = (size_t)(k + 1) * f;
+  if (w) {
+    if ((s = need_tensor(ctx, fn, "w", w, RDN_C64)) != RDN_OK) return s;
+    if (w->ndim != 4 || w->shape[0] != (size_t)k + 1 || w->shape[1] != f || w->shape[2] != c ||
+        w->shape[3] != c)
+      return rdn__fail(ctx, RDN_EINVAL, "%s: shape mismatch: 'w' must be c64 [%d x %zu x %zu x "
+                       "%zu], got %s", fn, k + 1, f, c, c, rdn_tensor_shape_str(w, a, sizeof a));
+  }
+  if ((s = rdn__check_finite(ctx, fn, v, "v")) != RDN_OK) return s;
+  double alpha[MAXK + 1];
+  alpha[0] = (double)c / ((double)m * eps_sq);
+  for (int j = 0; j < k; j++) alpha[j + 1] = (double)c / ((double)cnt[j] * eps_sq);
+  rdn_tensor *ops = w ? rdn_tensor_retain(w) : NULL, *all = NULL, *e0 = NULL, *cls = NULL;
+  double *ld = malloc(nmat * sizeof *ld);
+  if (!ld) return rdn__fail(ctx, RDN_ENOMEM, "%s: out of host memory", fn);
+  size_t s4[4] = { (size_t)k + 1, f, c, c }, s3[3] = { nmat, c, c };
+  if (!ops && (s = rdn_tensor_new(ctx, &ops, RDN_C64, 4, s4)) != RDN_OK) goto done;
+  /* M_0 = I + a conj(Sigma), M_j = I + a_j conj(Sigma_j) (the c64 Gram is Z^H Z): inverses
+  ** are conj(E), conj(C^j), applied as row vectors (v^T conj(E) = (E v)^T). */
+  if ((s = rdn_tensor_reshape(&all, ops, 3, s3)) != RDN_OK ||
+      (s = rdn_tensor_rows(&e0, all, 0, f)) != RDN_OK ||
+      (s = rdn_tensor_rows(&cls, ops, 1, (size_t)k)) != RDN_OK ||
+      (s = rdn_gram(ctx, e0, v, RDN_GRAM_COLS, alpha[0], 1.0)) != RDN_OK ||
+      (s = rdn_gram_classes(ctx, cls, v, labels, k, alpha + 1, 1.0)) != RDN_OK ||
+      (s = rdn_cholesky(ctx, all)) != RDN_OK ||
+      (s = rdn_chol_logdet(ctx, ld, nmat, all)) != RDN_OK)
+    goto done;
+  if (w) {
+    if ((s = rdn_chol_inverse(ctx, all)) != RDN_OK) goto done;
+    for (int j = 0; j <= k && s == RDN_OK; j++) {
+      rdn_tensor *blk = NULL;
+      if ((s = rdn_tensor_rows(&blk, all, (size_t)j * f, f)) == RDN_OK)
+        s = rdn_scale(ctx, blk, alpha[j]);
+      rdn_tensor_release(blk);
+    }
+  }
+  double n = (double)rows_of(g) * (double)g->w;
+  double r = freq_sum(g, ld) / (2 * n), rc = 0;
+  for (int j = 0; j < k; j++) {
+    if (gamma) gamma[j] = (double)cnt[j] / (double)m;
+    rc += (double)cnt[j] / (double)m * freq_sum(g, ld + (size_t)(j + 1) * f) / (2 * n);
+  }
+  if (rates) {
+    rates[0] = r;
+    rates[1] = rc;
+    rates[2] = r - rc;
+  }
+done:
+  free(ld);
+  rdn_tensor_release(e0);
+  rdn_tensor_release(cls);
+  rdn_tensor_release(all);
+  rdn_tensor_release(ops);
+  return s;
+}
+
+/* A device buffer of n acc values (double where the device has fp64). */
+static cl_mem acc_buffer(rdn_ctx *ctx, const char *fn, size_t n, rdn_status *st) {
+  return rdn__buffer(ctx, fn, n * (ctx->info.has_fp64 ? 8 : 4), st);
+}
+
+/* p_j = v_chunk conj(Op_j) for j in [j0, k]: batched complex GEMMs over the chunk's
+** frequencies [f0, f0 + fc); p is the scratch [(k+1) fcmax, m, C]. */
+static rdn_status apply_ops(rdn_ctx *ctx, rdn_tensor *vall, rdn_tensor *wall, rdn_tensor *p,
+                            size_t f, size_t f0, size_t fc, int j0, int k) {
+  rdn_status s = RDN_OK;
+  rdn_tensor *vc = NULL, *wc = NULL, *pc = NULL;
+  if ((s = rdn_tensor_rows(&vc, vall, f0, fc)) != RDN_OK) return s;
+  for (int j = j0; j <= k && s == RDN_OK; j++) {
+    if ((s = rdn_tensor_rows(&wc, wall, (size_t)j * f + f0, fc)) == RDN_OK &&
+        (s = rdn_tensor_rows(&pc, p, (size_t)j * fc, fc)) == RDN_OK)
+      s = rdn_gemm(ctx, RDN_NOTRANS, RDN_NOTRANS, 1.0, vc, wc, 0.0, pc);
+    rdn_tensor_release(wc);
+    rdn_tensor_release(pc);
+    wc = pc = NULL;
+  }
+  rdn_tensor_release(vc);
+  return s;
+}
+
+rdn_status rdn_spectral_layer(rdn_ctx *ctx, rdn_tensor *v, const rdn_tensor *w,
+                              const double *gamma, double eta, double lambda,
+                              const rdn_tensor *labels, rdn_tensor *pi_out,
+                              const rdn_spectral_geom *g) {
+  const char *fn = "rdn_spectral_layer";
+  char a[96];
+  size_t m, c;
+  rdn_status s;
+  long cnt[MAXK];
+  if (!ctx) return RDN_EINVAL;
+  if ((s = need_spectra(ctx, fn, v, g, &m, &c)) != RDN_OK) return s;
+  size_t f = rdn_spectral_nfreq(g);
+  if ((s = need_tensor(ctx, fn, "w", w, RDN_C64)) != RDN_OK) return s;
+  if (w->ndim != 4 || w->shape[0] < 2 || w->shape[0] > MAXK + 1 || w->shape[1] != f ||
+      w->shape[2] != c || w->shape[3] != c)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: shape mismatch: 'w' must be c64 [k+1 x %zu x %zu x "
+                     "%zu] (2 <= k+1 <= %d), got %s", fn, f, c, c, MAXK + 1,
+                     rdn_tensor_shape_str(w, a, sizeof a));
+  int k = (int)w->shape[0] - 1;
+  if (!gamma) return rdn__fail(ctx, RDN_EINVAL, "%s: 'gamma' is NULL", fn);
+  for (int j = 0; j < k; j++)
+    if (!(gamma[j] >= 0 && gamma[j] <= 1))
+      return rdn__fail(ctx, RDN_EINVAL, "%s: gamma[%d] = %g outside [0, 1]", fn, j, gamma[j]);
+  if (!(eta > 0 && isfinite(eta)))
+    return rdn__fail(ctx, RDN_EINVAL, "%s: eta must be positive and finite, got %g", fn, eta);
+  if (!(lambda >= 0 && isfinite(lambda)))
+    return rdn__fail(ctx, RDN_EINVAL, "%s: lambda must be >= 0 and finite, got %g", fn, lambda);
+  if (labels && (s = need_labels(ctx, fn, labels, m, k, cnt)) != RDN_OK) return s;
+  if (pi_out) {
+    if ((s = need_tensor(ctx, fn, "pi_out", pi_out, RDN_F32)) != RDN_OK) return s;
+    if (rdn_tensor_numel(pi_out) != m * (size_t)k)
+      return rdn__fail(ctx, RDN_EINVAL, "%s: 'pi_out' must be f32 [%zu x %d], got %s", fn, m, k,
+                       rdn_tensor_shape_str(pi_out, a, sizeof a));
+  }
+  /* frequencies per chunk: the applied operators of a chunk fit CHUNK_BYTES (env
+  ** RDN_SPECTRAL_CHUNK=n forces n, to exercise the two-pass path) */
+  size_t per = (size_t)(k + 1) * m * c * 8, fc = CHUNK_BYTES / per;
+  const char *env = getenv("RDN_SPECTRAL_CHUNK");
+  if (env && atol(env) > 0) fc = (size_t)atol(env);
+  if (fc < 1) fc = 1;
+  if (fc > f) fc = f;
+  int single = fc == f, soft = labels == NULL;
+  size_t s3[3] = { f * m, 0, 0 };
+  rdn_tensor *p = NULL, *vall = NULL, *wall = NULL;
+  cl_mem nrm = NULL, nv = NULL, beta = NULL, gam = NULL;
+  cl_kernel kn, km, ku, kr;
+  float gf[MAXK];
+  for (int j = 0; j < k; j++) gf[j] = (float)gamma[j];
+  if ((s = new_tensor(ctx, &p, RDN_C64, (size_t)(k + 1) * fc, m, c)) != RDN_OK) return s;
+  s3[0] = f; s3[1] = m; s3[2] = c;
+  if ((s = rdn_tensor_reshape(&vall, v, 3, s3)) != RDN_OK) goto done;
+  s3[0] = (size_t)(k + 1) * f; s3[1] = c;
+  if ((s = rdn_tensor_reshape(&wall, (rdn_tensor *)w, 3, s3)) != RDN_OK) goto done;
+  if (!(nrm = acc_buffer(ctx, fn, m * (size_t)k, &s)) || !(nv = acc_buffer(ctx, fn, m, &s)) ||
+      !(beta = rdn__buffer(ctx, fn, m * (size_t)k * 4, &s)) ||
+      !(gam = rdn__buffer(ctx, fn, (size_t)k * 4, &s)))
+    goto done;
+  cl_int e = clEnqueueWriteBuffer(ctx->queue, gam, CL_TRUE, 0, (size_t)k * 4, gf, 0, NULL, NULL);
+  if (e != CL_SUCCESS) { s = rdn__cl_fail(ctx, fn, "clEnqueueWriteBuffer", e); goto done; }
+  if ((s = rdn__kernel(ctx, "spectral", RDN_C64, NULL, "spec_cnorm", &kn)) != RDN_OK ||
+      (s = rdn__kernel(ctx, "spectral", RDN_C64, NULL, "spec_member", &km)) != RDN_OK ||
+      (s = rdn__kernel(ctx, "spectral", RDN_C64, NULL, "spec_update", &ku)) != RDN_OK ||
+      (s = rdn__kernel(ctx, "spectral", RDN_C64, NULL, "spec_rescale", &kr)) != RDN_OK)
+    goto done;
+  cl_ulong mm = m, cc = c, qc = qcols(g), ww = g->w, po = p->offset, vo;
+  cl_uint kk = (cl_uint)k;
+  cl_int half = g->half, acc1;
+  /* pass 1 (soft membership): class norms over all frequencies */
+  for (size_t f0 = 0; soft && f0 < f && s == RDN_OK; f0 += fc) {
+    cl_ulong n = f - f0 < fc ? f - f0 : fc, fo = f0;
+    size_t gws = m * (size_t)k;
+    acc1 = f0 > 0;
+    if ((s = apply_ops(ctx, vall, wall, p, f, f0, n, single ? 0 : 1, k)) == RDN_OK &&
+        (s = RDN_ARGS(ctx, kn, "spec_cnorm", RDN_ARG(p->buf), RDN_ARG(po), RDN_ARG(n),
+                      RDN_ARG(fo), RDN_ARG(mm), RDN_ARG(cc), RDN_ARG(kk), RDN_ARG(qc),
+                      RDN_ARG(ww), RDN_ARG(half), RDN_ARG(nrm), RDN_ARG(acc1))) == RDN_OK)
+      s = rdn__launch(ctx, kn, "spec_cnorm", 1, &gws, NULL);
+  }
+  if (s != RDN_OK) goto done;
+  {
+    cl_float fl = (cl_float)lambda;
+    cl_int use_lab = !soft, want_pi = pi_out != NULL;
+    cl_mem lb = labels ? labels->buf : gam, pb = pi_out ? pi_out->buf : beta;
+    cl_ulong lo = labels ? labels->offset : 0, pio = pi_out ? pi_out->offset : 0;
+    size_t gws = m;
+    if ((s = RDN_ARGS(ctx, km, "spec_member", RDN_ARG(nrm), RDN_ARG(mm), RDN_ARG(kk),
+                      RDN_ARG(gam), RDN_ARG(fl), RDN_ARG(lb), RDN_ARG(lo), RDN_ARG(use_lab),
+                      RDN_ARG(beta), RDN_ARG(pb), RDN_ARG(pio), RDN_ARG(want_pi))) != RDN_OK ||
+        (s = rdn__launch(ctx, km, "spec_member", 1, &gws, NULL)) != RDN_OK)
+      goto done;
+  }
+  /* pass 2: update each chunk (applied operators recomputed unless one chunk held all) */
+  cl_float fe = (cl_float)eta;
+  for (size_t f0 = 0; f0 < f && s == RDN_OK; f0 += fc) {
+    cl_ulong n = f - f0 < fc ? f - f0 : fc, fo = f0;
+    size_t gws = m;
+    vo = v->offset + f0 * m * c;
+    acc1 = f0 > 0;
+    if ((single && soft) || (s = apply_ops(ctx, vall, wall, p, f, f0, n, 0, k)) == RDN_OK) {
+      if ((s = RDN_ARGS(ctx, ku, "spec_update", RDN_ARG(v->buf), RDN_ARG(vo), RDN_ARG(p->buf),
+                        RDN_ARG(po), RDN_ARG(n), RDN_ARG(fo), RDN_ARG(mm), RDN_ARG(cc),
+                        RDN_ARG(kk), RDN_ARG(fe), RDN_ARG(beta), RDN_ARG(qc), RDN_ARG(ww),
+                        RDN_ARG(half), RDN_ARG(nv), RDN_ARG(acc1))) == RDN_OK)
+        s = rdn__launch(ctx, ku, "spec_update", 1, &gws, NULL);
+    }
+  }
+  if (s == RDN_OK) {
+    cl_ulong n = (cl_ulong)f * m * c;
+    size_t gws = (size_t)n;
+    vo = v->offset;
+    if ((s = RDN_ARGS(ctx, kr, "spec_rescale", RDN_ARG(v->buf), RDN_ARG(vo), RDN_ARG(n),
+                      RDN_ARG(mm), RDN_ARG(cc), RDN_ARG(nv))) == RDN_OK)
+      s = rdn__launch(ctx, kr, "spec_rescale", 1, &gws, NULL);
+  }
+done:
+  if (nrm) clReleaseMemObject(nrm);
+  if (nv) clReleaseMemObject(nv);
+  if (beta) clReleaseMemObject(beta);
+  if (gam) clReleaseMemObject(gam);
+  rdn_tensor_release(p);
+  rdn_tensor_release(vall);
+  rdn_tensor_release(wall);
+  return s;
+}
+
+rdn_status rdn_lift(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x, const rdn_tensor *w,
+                    int relu) {
+  const char *fn = "rdn_lift";
+  char a[96], b[96], o[96];
+  rdn_status s;
+  if (!ctx) return RDN_EINVAL;
+  if ((s = rdn__tensor_arg(ctx, fn, "x", x)) != RDN_OK ||
+      (s = rdn__tensor_arg(ctx, fn, "w", w)) != RDN_OK ||
+      (s = rdn__tensor_arg(ctx, fn, "out", out)) != RDN_OK)
+    return s;
+  rdn_dtype dt = x->dtype;
+  if (!rdn__is_real(dt) || w->dtype != dt || out->dtype != dt)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: 'x', 'w' and 'out' must share one of f32/f64, got "
+                     "%s, %s, %s", fn, rdn_dtype_name(dt), rdn_dtype_name(w->dtype),
+                     rdn_dtype_name(out->dtype));
+  /* 1-D: x [m, Cin, T], w [Cout, Cin, k]; 2-D: x [m, Cin, H, W], w [Cout, Cin, kh, kw] */
+  int two = x->ndim == 4;
+  size_t m = x->shape[0], cin = x->shape[1], h = two ? x->shape[2] : 1,
+         wd = x->shape[x->ndim - 1], cout = w->shape[0];
+  size_t kh = two ? w->shape[2] : 1, kw = w->shape[w->ndim - 1];
+  int ok = (x->ndim == 3 || x->ndim == 4) && w->ndim == x->ndim && w->shape[1] == cin &&
+           out->ndim == x->ndim && out->shape[0] == m && out->shape[1] == cout &&
+           out->shape[out->ndim - 1] == wd && (!two || out->shape[2] == h) && kw <= wd &&
+           kh <= h;
+  if (!ok || cin > 0xffffffffu || cout > 0xffffffffu || h > 0xffffffffu || wd > 0xffffffffu)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: shape mismatch: x %s, w %s, out %s (want x [m, Cin, "
+                     "(H,) W], w [Cout, Cin, (kh,) kw] with kernel <= signal, out [m, Cout, "
+                     "(H,) W])", fn, rdn_tensor_shape_str(x, a, sizeof a),
+                     rdn_tensor_shape_str(w, b, sizeof b), rdn_tensor_shape_str(out, o, sizeof o));
+  if ((s = rdn__check_finite(ctx, fn, x, "x")) != RDN_OK ||
+      (s = rdn__check_finite(ctx, fn, w, "w")) != RDN_OK)
+    return s;
+  cl_kernel kr;
+  cl_ulong oo = out->offset, xo = x->offset, wo = w->offset, mm = m;
+  cl_uint ci = (cl_uint)cin, co = (cl_uint)cout, hh = (cl_uint)h, w2 = (cl_uint)wd,
+          k1 = (cl_uint)kh, k2 = (cl_uint)kw;
+  cl_int r = relu != 0;
+  if ((s = rdn__kernel(ctx, "spectral", dt, NULL, "lift_conv", &kr)) != RDN_OK ||
+      (s = RDN_ARGS(ctx, kr, "lift_conv", RDN_TARG(out, oo), RDN_TARG(x, xo), RDN_TARG(w, wo),
+                    RDN_ARG(mm), RDN_ARG(ci), RDN_ARG(co), RDN_ARG(hh), RDN_ARG(w2), RDN_ARG(k1),
+                    RDN_ARG(k2), RDN_ARG(r))) != RDN_OK)
+    return s;
+  size_t gws = m * cout * h * wd;
+  return rdn__launch(ctx, kr, "lift_conv", 1, &gws, NULL);
+}
