@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh -- runs every C test binary, the Lua tests and the examples' smoke mode,
 # adds up their "N passed, N failed" lines and prints the total the same way.
-# Env: BUILD (object dir), RDN (interpreter), VALGRIND=1 to run C tests under valgrind.
+# Env: BUILD (object dir), RDN (interpreter), VALGRIND=1 to run C tests under valgrind,
+# ONLY='test_tensor test_npy' to run just the named C test binaries (and no Lua/examples).
 BUILD=${BUILD:-build}
 RDN=${RDN:-./rdn}
 tp=0; tf=0
@@ -23,11 +24,17 @@ run() { # name cmd...
   fi
 }
 vg=""
-[ "${VALGRIND:-0}" = 1 ] && vg="valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite"
+[ "${VALGRIND:-0}" = 1 ] && vg="valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp"
 for t in "$BUILD"/tests/test_*; do
   case "$t" in *.o|*.d) continue ;; esac
+  if [ -n "${ONLY:-}" ]; then
+    case " $ONLY " in *" $(basename "$t") "*) ;; *) continue ;; esac
+  fi
   [ -x "$t" ] && run "$(basename "$t")" $vg "$t"
 done
+if [ -n "${ONLY:-}" ]; then
+  rm -f "$log"; echo "$tp passed, $tf failed"; [ "$tf" -eq 0 ]; exit
+fi
 for t in tests/test_*.lua; do
   [ -f "$t" ] && run "$t" "$RDN" "$t"
 done
