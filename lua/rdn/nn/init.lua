@@ -20,6 +20,10 @@ nn.Standardize = require "rdn.nn.Standardize"
 nn.Project = require "rdn.nn.Project"
 nn.TightFrame = require "rdn.nn.TightFrame"
 nn.SoftThreshold = require "rdn.nn.SoftThreshold"
+nn.ReduNet1D = require "rdn.nn.ReduNet1D"
+nn.ReduNet2D = require "rdn.nn.ReduNet2D"
+nn.Lift1D = require "rdn.nn.Lift1D"
+nn.Lift2D = require "rdn.nn.Lift2D"
 
 --- nn.save(model, path) -> true: writes the model (temp file + rename; raises on failure).
 function nn.save(model, path)

@@ -1,0 +1,123 @@
+/*
+** l_spectral.c -- the spectral (shift-invariant) ReduNet primitives (runtime spectral.c)
+** for lua/rdn/nn: ortho FFT into / out of spectra [F, m, C], per-frequency operators, the
+** fused layer, and the circular lifting convolution.  A geometry is a table
+** {rank = 1|2, h = H, w = W (or T), half = true|false}.
+*/
+#include "l_util.h"
+
+#define MAXK 256
+
+static rdn_spectral_geom check_geom(lua_State *L, int arg) {
+  static const char *const known[] = { "rank", "h", "w", "half", NULL };
+  rdn_spectral_geom g;
+  luaL_checktype(L, arg, LUA_TTABLE);
+  rdn__lua_checkopts(L, arg, known);
+  g.rank = (int)rdn__lua_optinteger(L, arg, "rank", 1);
+  lua_Integer h = rdn__lua_optinteger(L, arg, "h", 1), w = rdn__lua_optinteger(L, arg, "w", 0);
+  luaL_argcheck(L, h >= 1 && w >= 1, arg, "geometry sizes must be >= 1");
+  g.h = (size_t)h;
+  g.w = (size_t)w;
+  g.half = rdn__lua_optbool(L, arg, "half", 1);
+  return g;
+}
+
+/* core.spectral_enter(x, geom) -> v c64 [F, m, C]. */
+static int l_enter(lua_State *L) {
+  rdn_tensor *x = rdn__lua_checktensor(L, 1);
+  rdn_spectral_geom g = check_geom(L, 2);
+  rdn_ctx *ctx = rdn_tensor_ctx(x);
+  size_t shape[3] = { rdn_spectral_nfreq(&g), rdn_tensor_dim(x, 0), rdn_tensor_dim(x, 1) };
+  luaL_argcheck(L, rdn_tensor_ndim(x) >= 3, 1, "x must be [m, C, T] or [m, C, H, W]");
+  l_tensor *ud = rdn__lua_newtensor(L);
+  rdn_status s = rdn_tensor_new(ctx, &ud->t, RDN_C64, 3, shape);
+  if (s == RDN_OK) s = rdn_spectral_enter(ctx, ud->t, x, &g);
+  if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
+  return 1;
+}
+
+/* core.spectral_leave(v, geom) -> x f32 [m, C, T] / [m, C, H, W], unit-norm samples. */
+static int l_leave(lua_State *L) {
+  rdn_tensor *v = rdn__lua_checktensor(L, 1);
+  rdn_spectral_geom g = check_geom(L, 2);
+  rdn_ctx *ctx = rdn_tensor_ctx(v);
+  luaL_argcheck(L, rdn_tensor_ndim(v) == 3, 1, "v must be c64 [F, m, C]");
+  size_t shape[4] = { rdn_tensor_dim(v, 1), rdn_tensor_dim(v, 2), g.rank == 2 ? g.h : g.w, g.w };
+  l_tensor *ud = rdn__lua_newtensor(L);
+  rdn_status s = rdn_tensor_new(ctx, &ud->t, RDN_F32, g.rank == 2 ? 4 : 3, shape);
+  if (s == RDN_OK) s = rdn_spectral_leave(ctx, ud->t, v, &g);
+  if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
+  return 1;
+}
+
+/* core.spectral_operators(w|nil, v, y, k, eps_sq, geom) -> gamma, dR, R, Rc. */
+static int l_operators(lua_State *L) {
+  rdn_tensor *w = rdn__lua_opttensor(L, 1), *v = rdn__lua_checktensor(L, 2);
+  rdn_tensor *y = rdn__lua_checktensor(L, 3);
+  lua_Integer k = luaL_checkinteger(L, 4);
+  double eps = luaL_checknumber(L, 5), g[MAXK], r[3];
+  rdn_spectral_geom geo = check_geom(L, 6);
+  luaL_argcheck(L, k >= 1 && k <= MAXK, 4, "number of classes must be in [1, 256]");
+  rdn_ctx *ctx = rdn_tensor_ctx(v);
+  rdn_status s = rdn_spectral_operators(ctx, w, g, r, v, y, (int)k, eps, &geo);
+  if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
+  lua_createtable(L, (int)k, 0);
+  for (int j = 0; j < (int)k; j++) {
+    lua_pushnumber(L, g[j]);
+    lua_rawseti(L, -2, j + 1);
+  }
+  lua_pushnumber(L, r[2]);
+  lua_pushnumber(L, r[0]);
+  lua_pushnumber(L, r[1]);
+  return 4;
+}
+
+/* core.spectral_layer(v, w, gamma, eta, lambda, geom [, labels [, pi]]) -> v (in place). */
+static int l_layer(lua_State *L) {
+  rdn_tensor *v = rdn__lua_checktensor(L, 1), *w = rdn__lua_checktensor(L, 2);
+  double g[MAXK];
+  luaL_checktype(L, 3, LUA_TTABLE);
+  int k = (int)lua_rawlen(L, 3);
+  luaL_argcheck(L, k >= 1 && k <= MAXK, 3, "gamma must hold 1 to 256 numbers");
+  for (int j = 0; j < k; j++) {
+    if (lua_rawgeti(L, 3, j + 1) != LUA_TNUMBER)
+      luaL_argerror(L, 3, lua_pushfstring(L, "gamma[%d] is not a number", j + 1));
+    g[j] = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+  }
+  double eta = luaL_checknumber(L, 4), lam = luaL_checknumber(L, 5);
+  rdn_spectral_geom geo = check_geom(L, 6);
+  rdn_tensor *y = rdn__lua_opttensor(L, 7), *pi = rdn__lua_opttensor(L, 8);
+  rdn_ctx *ctx = rdn_tensor_ctx(v);
+  if (rdn_tensor_ndim(w) == 4 && rdn_tensor_dim(w, 0) != (size_t)k + 1)
+    luaL_argerror(L, 3, lua_pushfstring(L, "gamma has %d values, w holds %d operators", k,
+                                        (int)rdn_tensor_dim(w, 0)));
+  rdn_status s = rdn_spectral_layer(ctx, v, w, g, eta, lam, y, pi, &geo);
+  if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* core.lift(x, w [, relu = true]) -> out [m, Cout, T] / [m, Cout, H, W]. */
+static int l_lift(lua_State *L) {
+  rdn_tensor *x = rdn__lua_checktensor(L, 1), *w = rdn__lua_checktensor(L, 2);
+  int relu = lua_isnoneornil(L, 3) ? 1 : lua_toboolean(L, 3);
+  rdn_ctx *ctx = rdn_tensor_ctx(x);
+  int nd = rdn_tensor_ndim(x);
+  luaL_argcheck(L, nd == 3 || nd == 4, 1, "x must be [m, C, T] or [m, C, H, W]");
+  size_t shape[4] = { rdn_tensor_dim(x, 0), rdn_tensor_dim(w, 0), rdn_tensor_dim(x, 2),
+                      rdn_tensor_dim(x, 3) };
+  l_tensor *ud = rdn__lua_newtensor(L);
+  rdn_status s = rdn_tensor_new(ctx, &ud->t, rdn_tensor_dtype(x), nd, shape);
+  if (s == RDN_OK) s = rdn_lift(ctx, ud->t, x, w, relu);
+  if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
+  return 1;
+}
+
+static const luaL_Reg spectral_funcs[] = {
+  { "spectral_enter", l_enter }, { "spectral_leave", l_leave },
+  { "spectral_operators", l_operators }, { "spectral_layer", l_layer }, { "lift", l_lift },
+  { NULL, NULL }
+};
+
+void rdn__lua_open_spectral(lua_State *L) { luaL_setfuncs(L, spectral_funcs, 0); }

@@ -1,0 +1,316 @@
+-- rdn/nn/spectral.lua -- shared body of ReduNet1D / ReduNet2D (SPEC §1.4-1.5): a block of
+-- shift-invariant ReduNet layers in the spectral domain.  The input enters by one ortho
+-- FFT (half spectrum of real signals), every layer holds its per-frequency operators
+-- [k+1, F, C, C] (c64, conjugated) and gamma, and one inverse FFT leaves (real part,
+-- renormalised).  Same protocol and model-file layout as the vector ReduNet.
+local core = require "rdn.core"
+local U = require "rdn.nn.util"
+
+local S = {}
+local KNOWN = { layers = true, eta = true, eps_sq = true, lambda = true, membership = true }
+
+local function stderr_line(quiet, fmt, ...)
+  if not quiet then io.stderr:write(string.format(fmt, ...)) io.stderr:flush() end
+end
+
+--- S.class(name, rank) -> a layer class for inputs [m, C, T] (rank 1) / [m, C, H, W] (2).
+function S.class(cname, rank)
+  local C = U.class(cname)
+  local NAME = "rdn.nn." .. cname
+  local FORM = rank == 1 and "[m, C, T]" or "[m, C, H, W]"
+
+  function C.new(opts)
+    opts = U.opts(NAME, opts, KNOWN)
+    local self = setmetatable({}, C)
+    self.layers = U.number(NAME, "layers", opts.layers or 10, false, true)
+    self.eta = U.number(NAME, "eta", opts.eta or 0.5)
+    self.eps_sq = U.number(NAME, "eps_sq", opts.eps_sq or 0.1)
+    self.lambda = U.number(NAME, "lambda", opts.lambda or 500, true)
+    self.membership = opts.membership or "soft"
+    if self.membership ~= "soft" and self.membership ~= "label" then
+      U.fail("%s: membership must be 'soft' or 'label', got '%s'", NAME,
+             tostring(self.membership))
+    end
+    self.ops, self.gamma = {}, {}
+    return self
+  end
+
+  -- X: [m, C, T] / [m, C, H, W] (or without the channel axis: C = 1), f32 or f64, finite.
+  -- Returns a unit-norm f32 copy in channel form and the geometry.
+  function C:_input(fn, X)
+    if not core.is_tensor(X) then U.fail("%s: X must be a tensor, got %s", fn, type(X)) end
+    local s = X:shape()
+    if #s == rank + 1 then table.insert(s, 2, 1) end
+    if #s ~= rank + 2 then
+      U.fail("%s: X must be %s (rank %d), got %s", fn, FORM, rank + 2, U.shape_str(X))
+    end
+    local g = { rank = rank, h = rank == 2 and s[3] or 1, w = s[#s], half = true }
+    if self.c and (s[2] ~= self.c or g.h ~= self.geom.h or g.w ~= self.geom.w) then
+      U.fail("%s: shape mismatch: X %s, the layer was built for C = %d, size %s", fn,
+             U.shape_str(X), self.c, rank == 1 and tostring(self.geom.w)
+             or (self.geom.h .. " x " .. self.geom.w))
+    end
+    local dt = X:dtype()
+    if dt ~= "f32" and dt ~= "f64" then U.fail("%s: X must be f32 or f64, got %s", fn, dt) end
+    local Z = U.features(fn, X)            -- finite, [m, d] unit rows (a copy)
+    if dt == "f64" then Z = Z:astype("f32") end
+    return Z:reshape(s), g, s[1], s[2]
+  end
+
+  local function memory(k, F, c) return (k + 1) * F * c * c * 8 end
+
+  --- net:construct(X, y [, {quiet, log, classes}]) -> log, Z: log[1] is the input, log[l+1]
+  --- the output of layer l ({layer, dR, R, Rc, time, memory = bytes of its operators}).
+  function C:construct(X, y, opts)
+    local fn = NAME .. ":construct"
+    opts = U.opts(fn, opts, { quiet = true, log = true, classes = true })
+    self.c = nil
+    local Z, g, m, c = self:_input(fn, X)
+    local labels, k = U.labels(fn, y, m, opts.classes)
+    local V = core.spectral_enter(Z, g)
+    local F = V:dim(1)
+    self.c, self.geom, self.k, self.ops, self.gamma = c, g, k, {}, {}
+    local log, L, clock = {}, self.layers, core.clock
+    local lab = self.membership == "label" and labels or nil
+    local t0 = clock()
+    for l = 1, L + 1 do
+      local W = l <= L and core.empty { k + 1, F, c, c, dtype = "c64" } or nil
+      local gamma, dR, R, Rc = core.spectral_operators(W, V, labels, k, self.eps_sq, g)
+      local now = clock()
+      log[l] = { layer = l - 1, dR = dR, R = R, Rc = Rc, time = l == 1 and 0 or now - t0,
+                 memory = l == 1 and 0 or memory(k, F, c) }
+      if l > 1 then
+        stderr_line(opts.quiet, "layer %d/%d  ΔR %.6g  R %.6g  Rc %.6g  %.2f s  %.1f MiB\n",
+                    l - 1, L, dR, R, Rc, now - t0, memory(k, F, c) / 2 ^ 20)
+      end
+      if l > L then break end
+      t0 = clock()
+      self.ops[l], self.gamma[l] = W, gamma
+      core.spectral_layer(V, W, gamma, self.eta, self.lambda, g, lab)
+    end
+    if opts.log then require("rdn.nn").write_log(opts.log, log) end
+    return log, core.spectral_leave(V, g)
+  end
+
+  function C:_check_built(fn)
+    if not self.c then U.fail("%s: the network is not constructed (call construct first)", fn) end
+  end
+
+  --- net:forward(X) -> Z: the layers on new data (soft memberships), same shape as X.
+  function C:forward(X)
+    local fn = NAME .. ":forward"
+    self:_check_built(fn)
+    local Z, g = self:_input(fn, X)
+    local V = core.spectral_enter(Z, g)
+    for l = 1, #self.ops do
+      core.spectral_layer(V, self.ops[l], self.gamma[l], self.eta, self.lambda, g)
+    end
+    return core.spectral_leave(V, g)
+  end
+
+  --- net:update(X, y [, tau = 0.1]) -> log, Z: moving average of the operators and gamma
+  --- towards those of another batch, layer by layer (as the vector ReduNet).
+  function C:update(X, y, tau)
+    local fn = NAME .. ":update"
+    self:_check_built(fn)
+    tau = U.number(fn, "tau", tau or 0.1)
+    if tau > 1 then U.fail("%s: tau must be in (0, 1], got %s", fn, tostring(tau)) end
+    local Z, g, m = self:_input(fn, X)
+    local labels = U.labels(fn, y, m, self.k)
+    local lab = self.membership == "label" and labels or nil
+    local V = core.spectral_enter(Z, g)
+    local W = core.empty { self.k + 1, V:dim(1), self.c, self.c, dtype = "c64" }
+    local log = {}
+    for l = 1, #self.ops do
+      local gamma, dR, R, Rc = core.spectral_operators(W, V, labels, self.k, self.eps_sq, g)
+      log[l] = { layer = l - 1, dR = dR, R = R, Rc = Rc }
+      self.ops[l]:axpby(tau, W, 1 - tau)
+      local gl = self.gamma[l]
+      for j = 1, self.k do gl[j] = gl[j] + tau * (gamma[j] - gl[j]) end
+      core.spectral_layer(V, self.ops[l], gl, self.eta, self.lambda, g, lab)
+    end
+    W:release()
+    return log, core.spectral_leave(V, g)
+  end
+
+  function C:params(prefix)
+    local p = {}
+    for l, W in ipairs(self.ops) do p[l] = { (prefix or "") .. "layer." .. l .. ".ops", W } end
+    return p
+  end
+
+  function C:state(prefix)
+    local meta = { model = cname, layers = tostring(self.layers), eta = U.num2str(self.eta),
+                   eps_sq = U.num2str(self.eps_sq), lambda = U.num2str(self.lambda),
+                   membership = self.membership }
+    if self.c then
+      meta.channels, meta.h, meta.w, meta.k = tostring(self.c), tostring(self.geom.h),
+                                               tostring(self.geom.w), tostring(self.k)
+      meta.built = tostring(#self.ops)
+      for l = 1, #self.ops do meta["layer." .. l .. ".gamma"] = U.list2str(self.gamma[l]) end
+    end
+    local m = {}
+    for key, v in pairs(meta) do m[prefix .. key] = v end
+    return self:params(prefix), m
+  end
+
+  function C.from_state(file, prefix, fname)
+    local meta = file.metadata
+    local function get(key) return meta[prefix .. key] end
+    for _, key in ipairs { "layers", "eta", "eps_sq", "lambda", "membership" } do
+      if not get(key) then U.fail("%s: model file lacks metadata '%s%s'", fname, prefix, key) end
+    end
+    local self = C.new { layers = tonumber(get "layers"), eta = tonumber(get "eta"),
+                         eps_sq = tonumber(get "eps_sq"), lambda = tonumber(get "lambda"),
+                         membership = get "membership" }
+    local built = tonumber(get "built")
+    if not built then return self end
+    local c, h, w, k = tonumber(get "channels"), tonumber(get "h"), tonumber(get "w"),
+                       tonumber(get "k")
+    if not (c and h and w and k) then U.fail("%s: model file: bad '%s' geometry", fname, prefix) end
+    self.c, self.k = c, k
+    self.geom = { rank = rank, h = h, w = w, half = true }
+    local F = h * (w // 2 + 1)
+    for l = 1, built do
+      local W = file.tensors[prefix .. "layer." .. l .. ".ops"]
+      local s = W and W:shape()
+      if not W or W:dtype() ~= "c64" or #s ~= 4 or s[1] ~= k + 1 or s[2] ~= F or s[3] ~= c
+         or s[4] ~= c then
+        U.fail("%s: model file: tensor '%slayer.%d.ops' is missing or not c64 [%d x %d x %d x %d]",
+               fname, prefix, l, k + 1, F, c, c)
+      end
+      self.ops[l] = W
+      self.gamma[l] = U.str2list(fname, get("layer." .. l .. ".gamma"))
+      if #self.gamma[l] ~= k then
+        U.fail("%s: model file: layer %d has %d gamma values, k = %d", fname, l,
+               #self.gamma[l], k)
+      end
+    end
+    return self
+  end
+
+  function C:save(path) return require("rdn.nn").save(self, path) end
+
+  function C:__tostring()
+    local s = string.format("%s(layers = %d, eta = %g, eps_sq = %g, lambda = %g, "
+                            .. "membership = %s", cname, self.layers, self.eta, self.eps_sq,
+                            self.lambda, self.membership)
+    if self.c then
+      s = s .. string.format("; built: %d layers, C = %d, size %s, k = %d", #self.ops, self.c,
+                             rank == 1 and tostring(self.geom.w)
+                             or (self.geom.h .. " x " .. self.geom.w), self.k)
+    end
+    return s .. ")"
+  end
+
+  return C
+end
+
+--- S.lift_class(name, rank) -> Lift1D / Lift2D: fixed random N(0, 1) filters
+--- [channels, Cin, k(, k)] drawn at construct from `seed`, circular cross-correlation
+--- (right/bottom padding by k - 1) and optional ReLU (SPEC §1.6).
+function S.lift_class(cname, rank)
+  local C = U.class(cname)
+  local NAME = "rdn.nn." .. cname
+  local FORM = rank == 1 and "[m, C, T] or [m, T]" or "[m, C, H, W] or [m, H, W]"
+
+  function C.new(opts)
+    opts = U.opts(NAME, opts, { channels = true, kernel = true, seed = true, relu = true })
+    local self = setmetatable({}, C)
+    self.channels = U.number(NAME, "channels", opts.channels or 8, false, true)
+    self.kernel = U.number(NAME, "kernel", opts.kernel or 3, false, true)
+    self.seed = U.number(NAME, "seed", opts.seed or 0, true, true)
+    self.relu = opts.relu ~= false
+    return self
+  end
+
+  local function input(self, fn, X)
+    if not core.is_tensor(X) then U.fail("%s: X must be a tensor, got %s", fn, type(X)) end
+    local s = X:shape()
+    if #s == rank + 1 then table.insert(s, 2, 1) end
+    if #s ~= rank + 2 then U.fail("%s: X must be %s, got %s", fn, FORM, U.shape_str(X)) end
+    if self.w and s[2] ~= self.w:dim(2) then
+      U.fail("%s: X has %d channels, the filters were built for %d", fn, s[2], self.w:dim(2))
+    end
+    local dt = X:dtype()
+    if dt ~= "f32" and dt ~= "f64" then U.fail("%s: X must be f32 or f64, got %s", fn, dt) end
+    return X:reshape(s), s
+  end
+
+  function C:forward(X)
+    local fn = NAME .. ":forward"
+    if not self.w then U.fail("%s: the layer is not constructed (call construct first)", fn) end
+    local Xc = input(self, fn, X)
+    local w = self.w
+    if Xc:dtype() ~= w:dtype() then w = w:astype(Xc:dtype()) end
+    local ok, out = pcall(core.lift, Xc, w, self.relu)
+    if not ok then U.fail("%s: %s", fn, (tostring(out):gsub("^rdn%.lift: ", ""))) end
+    return out
+  end
+
+  --- lift:construct(X) -> {}, Z: draws the filters (Cin from X), then forward.
+  function C:construct(X)
+    local _, s = input(self, NAME .. ":construct", X)
+    local k = self.kernel
+    local shape = rank == 1 and { self.channels, s[2], k } or { self.channels, s[2], k, k }
+    shape.seed, shape.dtype = self.seed, "f32"
+    self.w = nil
+    self.w = core.randn(shape)
+    return {}, self:forward(X)
+  end
+
+  function C:params(prefix) return self.w and { { (prefix or "") .. "filters", self.w } } or {} end
+
+  function C:state(prefix)
+    local meta = { model = cname, channels = tostring(self.channels),
+                   kernel = tostring(self.kernel), seed = tostring(self.seed),
+                   relu = self.relu and "1" or "0" }
+    local m = {}
+    for key, v in pairs(meta) do m[prefix .. key] = v end
+    return self:params(prefix), m
+  end
+
+  function C.from_state(file, prefix, fname)
+    local meta = file.metadata
+    local self = C.new { channels = tonumber(meta[prefix .. "channels"]),
+                         kernel = tonumber(meta[prefix .. "kernel"]),
+                         seed = tonumber(meta[prefix .. "seed"]),
+                         relu = meta[prefix .. "relu"] ~= "0" }
+    local w = file.tensors[prefix .. "filters"]
+    if w then
+      if #w:shape() ~= rank + 2 or w:dim(1) ~= self.channels then
+        U.fail("%s: model file: bad '%sfilters' %s", fname, prefix, U.shape_str(w))
+      end
+      self.w = w
+    end
+    return self
+  end
+
+  function C:save(path) return require("rdn.nn").save(self, path) end
+
+  function C:__tostring()
+    return string.format("%s(channels = %d, kernel = %d, seed = %d, relu = %s)", cname,
+                         self.channels, self.kernel, self.seed, tostring(self.relu))
+  end
+
+  return C
+end
+
+--- S.circshift(X, sh [, sw]) -> a new tensor: X [m, C, T] / [m, C, H, W] circularly shifted,
+--- out[.., h, w] = X[.., h - sh, w - sw] (1-D: by sh along T).  Two transposes around one
+--- row gather on the device (positions as rows).
+function S.circshift(X, sh, sw)
+  local s = X:shape()
+  local H, W = #s == 4 and s[3] or 1, s[#s]
+  if #s ~= 4 then sh, sw = 0, sh end
+  local P = H * W
+  local idx = {}
+  for h = 0, H - 1 do
+    for w = 0, W - 1 do idx[h * W + w + 1] = ((h - sh) % H) * W + (w - sw) % W end
+  end
+  local rows = X:numel() // P
+  local Xt = core.transpose(X, rows, P):gather_rows(core.tensor(idx, "i32"))
+  return core.transpose(Xt, P, rows):reshape(s)
+end
+
+return S

@@ -1,0 +1,98 @@
+-- test_spectral.lua -- rdn.nn.Lift1D/2D and ReduNet1D/2D from Lua: composition in
+-- Sequential with the vector ReduNet, forward on the construction data = construction
+-- output, exact shift equivariance of lift + spectral ReduNet (1e-5), save/load identical,
+-- update, per-layer memory in the log, rates against rdn.rate.mcr2_spectral's convention
+-- (T = 1 equals the vector ReduNet), and every bad-input case with its message.
+local rdn = require "rdn"
+local S = require "rdn.nn.spectral"
+local T = dofile("tests/testlib.lua")
+local tmp = os.tmpname()
+os.remove(tmp)
+os.execute("mkdir -p " .. tmp)
+
+local function maxdiff(a, b) return math.sqrt(a:clone():axpby(-1, b, 1):sumsq()) end
+local function labels(m, k)
+  local y = {}
+  for i = 1, m do y[i] = (i - 1) % k end
+  return rdn.tensor(y, "i32")
+end
+
+-- 1. 1-D: lift + spectral ReduNet + vector ReduNet -------------------------------------
+local X = rdn.randn { 24, 2, 12, seed = 3 }
+local y = labels(24, 3)
+local net = rdn.nn.Sequential {
+  rdn.nn.Lift1D { channels = 4, kernel = 3, seed = 1 },
+  rdn.nn.ReduNet1D { layers = 3, eta = 0.5, eps_sq = 0.1, lambda = 500 },
+  rdn.nn.ReduNet { layers = 2, eta = 0.5, eps_sq = 0.1 },
+}
+local logs, Z = net:construct(X, y, { quiet = true })
+T.ok(#logs == 3 and #logs[2] == 4 and logs[2][2].memory == 4 * 7 * 16 * 8,
+     "log: 3 layers + input, memory = (k+1) F C^2 8 bytes")
+for i = 2, #logs[2] do T.ok(logs[2][i].dR >= logs[2][i - 1].dR - 1e-6, "ΔR does not drop") end
+T.ok(maxdiff(net:forward(X), Z) < 1e-5, "forward on the construction data = construct output")
+-- equivariance: lift + spectral block only (the vector ReduNet is not shift-equivariant)
+local inv = rdn.nn.Sequential { net.children[1], net.children[2] }
+local F0 = inv:forward(X)
+for _, s in ipairs { 1, 5, 11 } do
+  local e = maxdiff(inv:forward(S.circshift(X, s)), S.circshift(F0, s))
+  T.ok(e < 1e-5, string.format("1-D: features of shifted input = shifted features (s = %d): %g",
+                               s, e))
+end
+-- save / load
+local path = tmp .. "/s1.safetensors"
+T.ok(net:save(path), "save")
+local back = rdn.nn.load(path)
+T.ok(back and maxdiff(back:forward(X), net:forward(X)) == 0, "load: identical forward")
+-- update keeps the shapes and runs
+local ulog = select(1, net:update(X, y, 0.2))
+T.ok(type(ulog) == "table", "update")
+
+-- 2. 2-D -------------------------------------------------------------------------------
+local X2 = rdn.randn { 10, 1, 6, 5, seed = 4 }
+local y2 = labels(10, 2)
+local net2 = rdn.nn.Sequential {
+  rdn.nn.Lift2D { channels = 3, kernel = 3, seed = 2 },
+  rdn.nn.ReduNet2D { layers = 2, eta = 0.5, eps_sq = 0.1, lambda = 500 },
+}
+local _, Z2 = net2:construct(X2, y2, { quiet = true })
+T.ok(#Z2:shape() == 4 and Z2:dim(2) == 3 and Z2:dim(3) == 6 and Z2:dim(4) == 5,
+     "2-D output [m, 3, 6, 5]")
+for _, s in ipairs { { 1, 0 }, { 0, 2 }, { 5, 4 } } do
+  local e = maxdiff(net2:forward(S.circshift(X2, s[1], s[2])), S.circshift(Z2, s[1], s[2]))
+  T.ok(e < 1e-5, string.format("2-D: shift (%d, %d) equivariance: %g", s[1], s[2], e))
+end
+local p2 = tmp .. "/s2.safetensors"
+net2:save(p2)
+T.ok(maxdiff(rdn.nn.load(p2):forward(X2), Z2) < 1e-6, "2-D save / load")
+
+-- 3. T = 1 (H = W = 1) equals the vector ReduNet with d = C (SPEC §7.2 item 14) ----------
+local V = rdn.randn { 30, 5, 1, seed = 5 }
+local yv = labels(30, 3)
+local sl = select(2, rdn.nn.ReduNet1D { layers = 2, eta = 0.5 }:construct(V, yv, { quiet = true }))
+local vl = select(2, rdn.nn.ReduNet { layers = 2, eta = 0.5 }:construct(V:reshape(30, 5), yv,
+                                                                          { quiet = true }))
+T.ok(maxdiff(sl:reshape(30, 5), vl) < 1e-5, "T = 1: spectral = vector ReduNet")
+
+-- 4. bad input -------------------------------------------------------------------------
+local R1 = rdn.nn.ReduNet1D { layers = 1 }
+T.errors(function() R1:construct(rdn.randn { 4, 2, 3, 3 }, labels(4, 2)) end,
+         "X must be [m, C, T] (rank 3), got [4 x 2 x 3 x 3]", "wrong rank")
+T.errors(function() R1:forward(X) end, "not constructed", "forward before construct")
+T.errors(function() rdn.nn.ReduNet1D { eps_sq = 0 } end, "eps_sq must be positive", "eps_sq 0")
+T.errors(function() rdn.nn.ReduNet2D { membership = "hard" } end, "membership", "membership")
+T.errors(function() R1:construct(rdn.randn { 6, 2, 17 }, labels(6, 2)) end, "length 17",
+         "FFT size the provider cannot do")
+T.errors(function() R1:construct(rdn.randn { 6, 2, 8 }, { 0, 1, 0, 1, 0, 7 }, { classes = 2 }) end,
+         "label 7", "label out of range")
+T.errors(function() R1:construct(rdn.randn { 6, 2, 8 }, labels(5, 2)) end, "6 labels",
+         "label count")
+local nanx = rdn.randn { 6, 2, 8 }
+nanx:rows(3, 1):fill(0 / 0)
+T.errors(function() R1:construct(nanx, labels(6, 2)) end, "NaN", "NaN input")
+T.errors(function() net2:forward(rdn.randn { 3, 2, 6, 5 }) end, "2 channels", "channel count")
+T.errors(function() net.children[2]:forward(rdn.randn { 3, 3, 12 }) end, "built for C = 4",
+         "spectral channel count")
+T.errors(function() rdn.nn.Lift2D { kernel = 9 }:construct(rdn.randn { 2, 1, 5, 5 }) end,
+         "kernel <= signal", "kernel larger than the image")
+os.execute("rm -rf " .. tmp)
+T.done()
