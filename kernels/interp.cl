@@ -291,16 +291,30 @@ __kernel void nnz_sum(__global const int *rows, ulong m, __global const int *col
   out[3 * w + 2] = hi;
 }
 
-/* Rank of a PSD Gram g [n, n] by semi-definite elimination without pivoting: step j
-** (launched for j = 0..n-2, in order) accepts the pivot g[j][j] when it exceeds tol[0] and
-** updates the trailing upper triangle; a pivot at or below tol marks column j dependent (a
-** PSD matrix with a zero pivot has a zero row there) and is skipped.  tol[0] is set first
-** by psd_tol: eps_n * max diagonal. */
-__kernel void psd_tol(__global const sreal *g, ulong n, sreal eps_n, __global sreal *tol) {
+/* Rank of a PSD Gram g [n, n] by semi-definite elimination without pivoting: psd_scan
+** (final 0) sets tol[0] = eps_n * max diagonal; step j (launched for j = 0..n-2, in order)
+** accepts the pivot g[j][j] when it exceeds tol[0] and updates the trailing upper
+** triangle, else marks column j dependent (a PSD matrix with a zero pivot has a zero row
+** there) and skips it; psd_scan (final 1) writes tol[1] = rank, tol[2] / tol[3] = the
+** smallest / largest accepted pivot. */
+__kernel void psd_scan(__global const sreal *g, ulong n, sreal eps_n, int final,
+                       __global sreal *tol) {
   if (get_global_id(0)) return;
-  sreal mx = 0;
-  for (ulong i = 0; i < n; i++) mx = g[i * n + i] > mx ? g[i * n + i] : mx;
-  tol[0] = eps_n * mx;
+  sreal r = 0, lo = INFINITY, hi = 0;
+  for (ulong i = 0; i < n; i++) {
+    sreal d = g[i * n + i];
+    if (final && !(d > tol[0])) continue;
+    r += 1;
+    lo = d < lo ? d : lo;
+    hi = d > hi ? d : hi;
+  }
+  if (!final) {
+    tol[0] = eps_n * hi;
+    return;
+  }
+  tol[1] = r;
+  tol[2] = r > 0 ? lo : 0;
+  tol[3] = hi;
 }
 
 __kernel void psd_step(__global sreal *g, ulong n, ulong j, __global const sreal *tol) {
@@ -309,23 +323,6 @@ __kernel void psd_step(__global sreal *g, ulong n, ulong j, __global const sreal
   sreal d = g[j * n + j];
   if (!(d > tol[0])) return;
   g[a * n + b] -= g[j * n + a] * g[j * n + b] / d;
-}
-
-/* out[1] = rank (pivots > tol), out[2] / out[3] = smallest / largest accepted pivot. */
-__kernel void psd_count(__global const sreal *g, ulong n, __global sreal *tol) {
-  if (get_global_id(0)) return;
-  sreal r = 0, lo = INFINITY, hi = 0;
-  for (ulong i = 0; i < n; i++) {
-    sreal d = g[i * n + i];
-    if (d > tol[0]) {
-      r += 1;
-      lo = d < lo ? d : lo;
-      hi = d > hi ? d : hi;
-    }
-  }
-  tol[1] = r;
-  tol[2] = r > 0 ? lo : 0;
-  tol[3] = hi;
 }
 
 /* Interval boundaries (one work-item): bpos[0..nb-1] = sorted positions r where the class

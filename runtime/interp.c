@@ -84,6 +84,17 @@ static rdn__karg sarg(rdn_dtype sdt, sval *v, double x) {
   return (rdn__karg){ sizeof v->f, &v->f };
 }
 
+/* Launch with a fixed local size: PoCL compiles one work-group function per local size,
+** so letting it pick one per global size costs a compile on almost every new size. */
+static rdn_status go(rdn_ctx *ctx, cl_kernel k, const char *name, int dims, size_t g0,
+                     size_t g1) {
+  size_t gws[2] = { g0 ? g0 : 1, g1 ? g1 : 1 }, lws[2] = { 64, 1 };
+  if (dims == 1 && gws[0] == 1) lws[0] = 1;
+  if (dims == 2 && gws[0] >= 16 && gws[1] >= 16) lws[0] = lws[1] = 16;
+  else if (dims == 2 && gws[0] < 16) lws[0] = 1, lws[1] = 64;
+  return rdn__launch(ctx, k, name, dims, gws, lws);
+}
+
 /* a = act(a + b) over the last axis (b may be NULL). */
 static rdn_status bias_act(rdn_ctx *ctx, rdn_tensor *a, const rdn_tensor *b, int relu) {
   cl_kernel k;
@@ -97,8 +108,7 @@ static rdn_status bias_act(rdn_ctx *ctx, rdn_tensor *a, const rdn_tensor *b, int
                     RDN_ARG(boff), RDN_ARG(rows), RDN_ARG(cols), RDN_ARG(hasb), RDN_ARG(rl)))
       != RDN_OK)
     return s;
-  size_t gws[2] = { (size_t)cols, (size_t)rows };
-  return rdn__launch(ctx, k, "bias_act", 2, gws, NULL);
+  return go(ctx, k, "bias_act", 2, (size_t)cols, (size_t)rows);
 }
 
 rdn_status rdn_convert(rdn_ctx *ctx, rdn_tensor *dst, const rdn_tensor *src) {
@@ -121,8 +131,7 @@ rdn_status rdn_convert(rdn_ctx *ctx, rdn_tensor *dst, const rdn_tensor *src) {
   if ((s = RDN_ARGS(ctx, k, "to_elem", RDN_TARG(dst, doff), RDN_TARG(src, soff), RDN_ARG(n)))
       != RDN_OK)
     return s;
-  size_t gws = (size_t)n;
-  return rdn__launch(ctx, k, "to_elem", 1, &gws, NULL);
+  return go(ctx, k, "to_elem", 1, (size_t)n, 0);
 }
 
 rdn_status rdn_relu(rdn_ctx *ctx, rdn_tensor *x) {
@@ -179,9 +188,8 @@ static rdn_status count_nnz(rdn_ctx *ctx, const char *fn, const rdn_tensor *a, c
                     RDN_ARG(cols))) == RDN_OK &&
       (s = RDN_ARGS(ctx, k2, "nnz_sum", RDN_ARG(rows), RDN_ARG(m), RDN_ARG(cols), RDN_ARG(n),
                     RDN_ARG(ob))) == RDN_OK) {
-    size_t g1 = (size_t)(m + n), g2 = 2;
-    if ((s = rdn__launch(ctx, k, "nnz", 1, &g1, NULL)) == RDN_OK &&
-        (s = rdn__launch(ctx, k2, "nnz_sum", 1, &g2, NULL)) == RDN_OK) {
+    if ((s = go(ctx, k, "nnz", 1, (size_t)(m + n), 0)) == RDN_OK &&
+        (s = go(ctx, k2, "nnz_sum", 1, 2, 0)) == RDN_OK) {
       cl_int e = clEnqueueReadBuffer(ctx->queue, ob, CL_TRUE, 0, sizeof out, out, 0, NULL, NULL);
       if (e != CL_SUCCESS) s = rdn__cl_fail(ctx, fn, "clEnqueueReadBuffer", e);
     }
@@ -202,7 +210,7 @@ static rdn_status gram_rank(rdn_ctx *ctx, const char *fn, const rdn_tensor *a,
   rdn_dtype sdt = solve_dt(ctx, 0);
   size_t m = a->shape[0], n = a->shape[1], sz = m < n ? m : n;
   rdn_tensor *as = NULL, *g = NULL, *tol = NULL;
-  cl_kernel kt, ks, kc;
+  cl_kernel kc, ks;
   rdn_status s;
   double v[4];
   sval epsn;
@@ -216,30 +224,27 @@ static rdn_status gram_rank(rdn_ctx *ctx, const char *fn, const rdn_tensor *a,
   s = n <= m ? rdn_gemm(ctx, RDN_TRANS, RDN_NOTRANS, 1.0, src, src, 0.0, g)
              : rdn_gemm(ctx, RDN_NOTRANS, RDN_TRANS, 1.0, src, src, 0.0, g);
   if (s != RDN_OK) goto done;
-  if ((s = kern(ctx, sdt, sdt, "psd_tol", &kt)) != RDN_OK ||
-      (s = kern(ctx, sdt, sdt, "psd_step", &ks)) != RDN_OK ||
-      (s = kern(ctx, sdt, sdt, "psd_count", &kc)) != RDN_OK)
+  if ((s = kern(ctx, sdt, sdt, "psd_scan", &kc)) != RDN_OK ||
+      (s = kern(ctx, sdt, sdt, "psd_step", &ks)) != RDN_OK)
     goto done;
   cl_ulong nn = sz;
-  size_t one = 1;
   /* f32 data carries rounding noise ~eps32 |A| in its singular values: 100 eps32^2 */
   double ed = a->dtype == RDN_F64 ? DBL_EPSILON : FLT_EPSILON;
   double eps = fmax(sdt == RDN_F64 ? DBL_EPSILON : FLT_EPSILON, 100 * ed * ed) * (double)sz;
-  if ((s = RDN_ARGS(ctx, kt, "psd_tol", RDN_ARG(g->buf), RDN_ARG(nn), sarg(sdt, &epsn, eps),
-                    RDN_ARG(tol->buf))) != RDN_OK ||
-      (s = rdn__launch(ctx, kt, "psd_tol", 1, &one, NULL)) != RDN_OK)
-    goto done;
-  for (cl_ulong j = 0; j + 1 < nn; j++) {
-    size_t gws[2] = { (size_t)(nn - j - 1), (size_t)(nn - j - 1) };
-    if ((s = RDN_ARGS(ctx, ks, "psd_step", RDN_ARG(g->buf), RDN_ARG(nn), RDN_ARG(j),
-                      RDN_ARG(tol->buf))) != RDN_OK ||
-        (s = rdn__launch(ctx, ks, "psd_step", 2, gws, NULL)) != RDN_OK)
+  for (cl_int final = 0; final < 2; final++) {
+    if ((s = RDN_ARGS(ctx, kc, "psd_scan", RDN_ARG(g->buf), RDN_ARG(nn), sarg(sdt, &epsn, eps),
+                      RDN_ARG(final), RDN_ARG(tol->buf))) != RDN_OK ||
+        (s = go(ctx, kc, "psd_scan", 1, 1, 0)) != RDN_OK)
       goto done;
+    for (cl_ulong j = 0; !final && j + 1 < nn; j++) {
+      size_t w = (size_t)(nn - j - 1);
+      if ((s = RDN_ARGS(ctx, ks, "psd_step", RDN_ARG(g->buf), RDN_ARG(nn), RDN_ARG(j),
+                        RDN_ARG(tol->buf))) != RDN_OK ||
+          (s = go(ctx, ks, "psd_step", 2, w, w)) != RDN_OK)
+        goto done;
+    }
   }
-  if ((s = RDN_ARGS(ctx, kc, "psd_count", RDN_ARG(g->buf), RDN_ARG(nn), RDN_ARG(tol->buf)))
-      != RDN_OK || (s = rdn__launch(ctx, kc, "psd_count", 1, &one, NULL)) != RDN_OK ||
-      (s = read_vals(ctx, fn, tol, 0, 4, v)) != RDN_OK)
-    goto done;
+  if ((s = read_vals(ctx, fn, tol, 0, 4, v)) != RDN_OK) goto done;
   st->tol = v[0];
   st->rank = (size_t)v[1];
   st->pivot_min = v[2];
@@ -307,8 +312,7 @@ typedef struct {
 
 static rdn_status launch(bctx *B, cl_kernel k, const char *name, int dims, size_t g0,
                          size_t g1) {
-  size_t gws[2] = { g0 ? g0 : 1, g1 ? g1 : 1 };
-  return rdn__launch(B->ctx, k, name, dims, gws, NULL);
+  return go(B->ctx, k, name, dims, g0, g1);
 }
 
 static rdn_status validate(bctx *B, const rdn_tensor *x, const rdn_tensor *y,
@@ -790,9 +794,9 @@ rdn_status rdn_interp_build(rdn_ctx *ctx, rdn_interp_net *net, const rdn_tensor 
   if (net->cond * eps > tol || !isfinite(net->cond)) {
     net->warned = 1;
     snprintf(net->warning, sizeof net->warning, "%s: ill-conditioned interpolation: cond "
-             "%.3g (min gap %.3g) x eps %.2g = %.2g > %.2g: float%d cannot hold this "
-             "interpolant exactly (max error on the data %.3g)%s", FN, net->cond,
-             net->min_gap, eps, net->cond * eps, tol, eps == FLT_EPSILON ? 32 : 64,
+             "%.3g (min gap %.3g) x eps %.2g = %.2g > %.2g: float%d may miss the targets by "
+             "that much relative to their scale (max error on the data %.3g)%s", FN,
+             net->cond, net->min_gap, eps, net->cond * eps, tol, eps == FLT_EPSILON ? 32 : 64,
              net->max_error, !ctx->info.has_fp64 ? "; the device has no fp64"
              : B.sdt == RDN_F32 ? "; float32 solve forced" : B.dt == RDN_F32
              ? "; use f64 data" : "");
