@@ -310,11 +310,6 @@ typedef struct {
   cl_ulong loff;
 } bctx;
 
-static rdn_status launch(bctx *B, cl_kernel k, const char *name, int dims, size_t g0,
-                         size_t g1) {
-  return go(B->ctx, k, name, dims, g0, g1);
-}
-
 static rdn_status validate(bctx *B, const rdn_tensor *x, const rdn_tensor *y,
                            const rdn_tensor *dirs, const rdn_interp_opts *o) {
   rdn_ctx *ctx = B->ctx;
@@ -393,16 +388,16 @@ static rdn_status choose(bctx *B, rdn_interp_net *net, int use_lab) {
     goto done;
   if ((s = RDN_ARGS(ctx, kp, "project", RDN_TARG(B->x, xoff), RDN_ARG(m), RDN_ARG(d),
                     RDN_TARG(B->dirs, doff), RDN_ARG(c), RDN_ARG(B->p->buf))) != RDN_OK ||
-      (s = launch(B, kp, "project", 2, B->m, B->c)) != RDN_OK ||
+      (s = go(B->ctx, kp, "project", 2, B->m, B->c)) != RDN_OK ||
       (s = rdn__check_finite(ctx, FN, B->p, "projections")) != RDN_OK ||
       (s = RDN_ARGS(ctx, ks, "rank_sort", RDN_ARG(B->p->buf), RDN_ARG(m), RDN_ARG(c),
                     RDN_ARG(B->perm->buf))) != RDN_OK ||
-      (s = launch(B, ks, "rank_sort", 2, B->m, B->c)) != RDN_OK ||
+      (s = go(B->ctx, ks, "rank_sort", 2, B->m, B->c)) != RDN_OK ||
       (s = RDN_ARGS(ctx, kg, "gaps", RDN_ARG(B->p->buf), RDN_ARG(B->perm->buf), RDN_ARG(m),
                     RDN_ARG(c), RDN_TARG(B->x, xoff), RDN_ARG(d), RDN_ARG(B->lab),
                     RDN_ARG(B->loff), RDN_ARG(ul), RDN_ARG(gap->buf), RDN_ARG(pos->buf)))
       != RDN_OK ||
-      (s = launch(B, kg, "gaps", 1, B->c, 0)) != RDN_OK)
+      (s = go(B->ctx, kg, "gaps", 1, B->c, 0)) != RDN_OK)
     goto done;
   if (!(g = malloc(4 * B->c * sizeof *g))) {
     s = rdn__fail(ctx, RDN_ENOMEM, "%s: out of host memory", FN);
@@ -452,7 +447,7 @@ static rdn_status dedup(bctx *B, rdn_interp_net *net) {
                     RDN_ARG(m), RDN_TARG(B->x, xoff), RDN_ARG(d), RDN_ARG(B->y->buf),
                     RDN_ARG(yoff), RDN_ARG(kk), RDN_ARG(B->lab), RDN_ARG(B->loff),
                     RDN_ARG(ylab), RDN_ARG(B->flag->buf), RDN_ARG(cnt->buf))) != RDN_OK ||
-      (s = launch(B, k, "dups", 1, B->m, 0)) != RDN_OK ||
+      (s = go(B->ctx, k, "dups", 1, B->m, 0)) != RDN_OK ||
       (s = read_vals(ctx, FN, cnt, 0, 2, v)) != RDN_OK)
     goto done;
   net->duplicates = (size_t)v[1];
@@ -500,7 +495,7 @@ static rdn_status hager(bctx *B, rdn_tensor *o, int mode, rdn_tensor *x, rdn_ten
   if ((s = kern(B->ctx, B->dt, B->sdt, "hager", &k)) != RDN_OK ||
       (s = RDN_ARGS(B->ctx, k, "hager", RDN_ARG(md), RDN_TARG(x, xoff), RDN_ARG(xi->buf),
                     RDN_ARG(nn), RDN_ARG(jj), RDN_ARG(o->buf))) != RDN_OK ||
-      (s = launch(B, k, "hager", 1, 1, 0)) != RDN_OK)
+      (s = go(B->ctx, k, "hager", 1, 1, 0)) != RDN_OK)
     return s;
   return out ? read_vals(B->ctx, FN, o, 0, 3, out) : RDN_OK;
 }
@@ -523,7 +518,7 @@ static rdn_status cond_est(bctx *B, const rdn_tensor *a, double *cond) {
       (s = kern(ctx, B->dt, B->sdt, "abs_colsum", &kc)) != RDN_OK ||
       (s = RDN_ARGS(ctx, kc, "abs_colsum", RDN_ARG(a->buf), RDN_ARG(n), RDN_ARG(t->buf)))
       != RDN_OK ||
-      (s = launch(B, kc, "abs_colsum", 1, m, 0)) != RDN_OK ||
+      (s = go(B->ctx, kc, "abs_colsum", 1, m, 0)) != RDN_OK ||
       (s = hager(B, o, 5, t, xi, m, -1, r)) != RDN_OK)
     goto done;
   anorm = r[0];
@@ -588,14 +583,14 @@ static rdn_status first_layer(bctx *B, rdn_interp_net *net, int mode, size_t n, 
       (s = kern(ctx, B->dt, B->sdt, "net_bias", &kb)) != RDN_OK ||
       (s = RDN_ARGS(ctx, kf, "net_first", RDN_ARG(net->w[0]->buf), RDN_ARG(nn), RDN_ARG(d),
                     RDN_ARG(B->dirs->buf), RDN_ARG(doff), RDN_ARG(alt))) != RDN_OK ||
-      (s = launch(B, kf, "net_first", 2, B->d, n)) != RDN_OK)
+      (s = go(B->ctx, kf, "net_first", 2, B->d, n)) != RDN_OK)
     return s;
   if ((s = RDN_ARGS(ctx, kb, "net_bias", RDN_ARG(md), RDN_ARG(B->p->buf), RDN_ARG(B->perm->buf),
                     RDN_ARG(B->po), RDN_ARG(m), RDN_ARG(bp), sarg(B->sdt, &dv, delta),
                     RDN_ARG(net->b[0]->buf), RDN_ARG(nn))) != RDN_OK)
     return s;
   net->units[0] = n;
-  return launch(B, kb, "net_bias", 1, n, 0);
+  return go(B->ctx, kb, "net_bias", 1, n, 0);
 }
 
 /* Output layer `i` [k, n] by net_out `mode` (v: solved weights for mode 0). */
@@ -615,7 +610,7 @@ static rdn_status out_layer(bctx *B, rdn_interp_net *net, int i, int mode, size_
                     RDN_ARG(net->w[i]->buf))) != RDN_OK)
     return s;
   net->nlinear = i + 1;
-  return launch(B, k, "net_out", 2, n, B->k);
+  return go(B->ctx, k, "net_out", 2, n, B->k);
 }
 
 /* max |f(x_i) - y_i| of the built network (regression forms). */
@@ -637,7 +632,7 @@ static rdn_status eval_error(bctx *B, rdn_interp_net *net) {
       (s = kern(ctx, B->dt, B->sdt, "row_maxerr", &k)) != RDN_OK ||
       (s = RDN_ARGS(ctx, k, "row_maxerr", RDN_ARG(in->buf), RDN_ARG(B->y->buf), RDN_ARG(yoff),
                     RDN_ARG(m), RDN_ARG(kk), RDN_ARG(e->buf))) != RDN_OK ||
-      (s = launch(B, k, "row_maxerr", 1, B->m, 0)) != RDN_OK ||
+      (s = go(B->ctx, k, "row_maxerr", 1, B->m, 0)) != RDN_OK ||
       (s = hager(B, o, 5, e, e, B->m, -1, r)) != RDN_OK)
     goto done;
   net->max_error = r[0];
@@ -662,11 +657,11 @@ static rdn_status build_tri(bctx *B, rdn_interp_net *net) {
       (s = RDN_ARGS(ctx, kt, "tri_matrix", RDN_ARG(B->p->buf), RDN_ARG(B->perm->buf),
                     RDN_ARG(B->po), RDN_ARG(m), RDN_ARG(B->flag->buf), RDN_ARG(a->buf)))
       != RDN_OK ||
-      (s = launch(B, kt, "tri_matrix", 2, B->m, B->m)) != RDN_OK ||
+      (s = go(B->ctx, kt, "tri_matrix", 2, B->m, B->m)) != RDN_OK ||
       (s = RDN_ARGS(ctx, kg, "gather_y", RDN_ARG(B->y->buf), RDN_ARG(yoff),
                     RDN_ARG(B->perm->buf), RDN_ARG(B->po), RDN_ARG(m), RDN_ARG(kk),
                     RDN_ARG(v->buf))) != RDN_OK ||
-      (s = launch(B, kg, "gather_y", 2, B->k, B->m)) != RDN_OK ||
+      (s = go(B->ctx, kg, "gather_y", 2, B->k, B->m)) != RDN_OK ||
       (s = solve(B, a, v, B->k, 0)) != RDN_OK)
     goto done;
   if (rdn__check_finite(ctx, FN, v, "solution") != RDN_OK) {
@@ -701,7 +696,7 @@ static rdn_status build_hat(bctx *B, rdn_interp_net *net) {
       (s = RDN_ARGS(B->ctx, k, "net_mid", RDN_ARG(md), RDN_ARG(rows), RDN_ARG(B->p->buf),
                     RDN_ARG(m), sarg(B->sdt, &dv, net->delta), RDN_ARG(net->w[1]->buf),
                     RDN_ARG(n), RDN_ARG(net->b[1]->buf))) != RDN_OK ||
-      (s = launch(B, k, "net_mid", 1, B->m, 0)) != RDN_OK)
+      (s = go(B->ctx, k, "net_mid", 1, B->m, 0)) != RDN_OK)
     return s;
   net->units[1] = B->m;
   if ((s = out_layer(B, net, 2, B->ylab ? 2 : 1, B->m, NULL)) != RDN_OK) return s;
@@ -721,7 +716,7 @@ static rdn_status build_interval(bctx *B, rdn_interp_net *net) {
       (s = kern(ctx, B->dt, B->sdt, "runs", &kr)) != RDN_OK ||
       (s = RDN_ARGS(ctx, kr, "runs", RDN_ARG(B->perm->buf), RDN_ARG(B->po), RDN_ARG(m),
                     RDN_ARG(B->lab), RDN_ARG(B->loff), RDN_ARG(B->bpos->buf))) != RDN_OK ||
-      (s = launch(B, kr, "runs", 1, 1, 0)) != RDN_OK ||
+      (s = go(B->ctx, kr, "runs", 1, 1, 0)) != RDN_OK ||
       (s = read_vals(ctx, FN, B->bpos, B->m, 1, &nb)) != RDN_OK)
     return s;
   size_t J = (size_t)nb + 1, n1 = 2 * (nb > 0 ? (size_t)nb : 1);
@@ -733,7 +728,7 @@ static rdn_status build_interval(bctx *B, rdn_interp_net *net) {
       (s = RDN_ARGS(ctx, km, "net_mid", RDN_ARG(md), RDN_ARG(rows), RDN_ARG(B->bpos->buf),
                     RDN_ARG(m), sarg(B->sdt, &dv, net->delta), RDN_ARG(net->w[1]->buf),
                     RDN_ARG(nn), RDN_ARG(net->b[1]->buf))) != RDN_OK ||
-      (s = launch(B, km, "net_mid", 1, J, 0)) != RDN_OK)
+      (s = go(B->ctx, km, "net_mid", 1, J, 0)) != RDN_OK)
     return s;
   net->units[1] = J;
   return out_layer(B, net, 2, 3, J, NULL);
