@@ -2,7 +2,6 @@
 -- sinusoids (mode 7: sin x | sign(sin x) + N(0, 0.1^2), T = 150, 400 per class), lifted by
 -- 7 random N(0, 1) filters of width 3 + ReLU, then 200 spectral ReduNet layers (eta = 0.1,
 -- eps_sq = 0.1, lambda = 500).  Reports accuracy on the test set and on circularly shifted
--- eps_sq = 0.1, lambda = 500).  Reports accuracy on the test set and on circularly shifted
 -- copies (the classifiers read all features, so they are not exactly shift-invariant: the
 -- features are, test_spectral checks that) and writes sinusoid1d.svg to $RDN_OUT (or .).
 -- RDN_SMOKE=1: 40 per class, 8 layers.
