@@ -24,12 +24,16 @@ local Xtr = train.x:reshape(train.x:dim(1), 1, 28, 28)
 local Xte = test.x:reshape(test.x:dim(1), 1, 28, 28)
 local Xsh = S.circshift(Xte, 5, -7)
 
+-- ridge solves a d x d system: only on raw pixels (d = 784), not on lifted features
+-- (d = 35 x 784 = 27440, ~10^13 flops)
 local function report(tag, Ztr, Zte, Zsh)
   local line = {}
-  for _, c in ipairs { { "ridge", rdn.eval.ridge, { alpha = 1 } },
-                       { "kNN-5", rdn.eval.knn, { k = 5 } },
-                       { "NS-10", rdn.eval.nearest_subspace,
-                         { components = smoke and 2 or 10, iters = smoke and 10 or 100 } } } do
+  local small = Ztr:numel() // Ztr:dim(1) <= 4096
+  local tests = { { "kNN-5", rdn.eval.knn, { k = 5 } },
+                  { "NS-10", rdn.eval.nearest_subspace,
+                    { components = smoke and 2 or 10, iters = smoke and 10 or 100 } } }
+  if small then table.insert(tests, 1, { "ridge", rdn.eval.ridge, { alpha = 1 } }) end
+  for _, c in ipairs(tests) do
     local ok, a = pcall(c[2], Ztr, train.y, Zte, test.y, c[3])
     local ok2, b = pcall(c[2], Ztr, train.y, Zsh, test.y, c[3])
     line[#line + 1] = string.format("%s %s / shifted %s", c[1], ok and string.format("%.3f", a)
