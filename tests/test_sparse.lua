@@ -6,7 +6,7 @@
 -- half-step, reconstruction as lambdas -> 0, the net reproduces its features), bad inputs.
 local rdn = require "rdn"
 local T = dofile("tests/testlib.lua")
-local f64 = rdn.device().has_fp64
+local f64 = rdn.device().fp64
 
 local seed = 12345
 local function rnd()                     -- deterministic uniform [-1, 1) (reference data)
@@ -54,13 +54,14 @@ local function host_ista(x, b, lam, nonneg, iters)
 end
 
 -- ISTA / FISTA against the host solution
+local m, d, k = 5, 7, 11
+local x, b = matrix(m, d), matrix(d, k)
+local cases = { { false, 0.1 }, { true, 0.05 }, { false, { 0.1, 0.15, 0.2, 0.1, 0.15, 0.2, 0.1, 0.15,
+                                                           0.2, 0.1, 0.15 } } }
+for _, case in ipairs(cases) do case.ref = host_ista(x, b, case[2], case[1], 6000) end
 for _, dt in ipairs(f64 and { "f64", "f32" } or { "f32" }) do
-  local m, d, k = 5, 7, 11
-  local x, b = matrix(m, d), matrix(d, k)
-  for _, case in ipairs { { false, 0.1 }, { true, 0.05 }, { false, { 0.02, 0.3, 0.1, 0, 0.2, 0.05,
-                                                               0.1, 0.4, 0.01, 0.1, 0.2 } } } do
-    local nonneg, lam = case[1], case[2]
-    local ref = host_ista(x, b, lam, nonneg, 6000)
+  for _, case in ipairs(cases) do
+    local nonneg, lam, ref = case[1], case[2], case.ref
     local X = rdn.tensor(x, dt)
     local Bbig = rdn.tensor(matrix(d + 2, k), dt)         -- b as a view at row 3
     local B = Bbig:rows(3, d):copy(rdn.tensor(b, dt))
@@ -68,7 +69,7 @@ for _, dt in ipairs(f64 and { "f64", "f32" } or { "f32" }) do
     local R = rdn.tensor(ref, dt)
     for _, form in ipairs { "gram", "direct" } do
       local W = rdn.empty { m, k, dtype = dt }
-      local info = rdn.ista(W, X, B, { lambda = lamv, steps = 400, nonneg = nonneg, form = form,
+      local info = rdn.ista(W, X, B, { lambda = lamv, steps = 200, nonneg = nonneg, form = form,
                                        objective = true })
       local mono = true
       for i = 2, #info.objective do
@@ -79,7 +80,7 @@ for _, dt in ipairs(f64 and { "f64", "f32" } or { "f32" }) do
       T.ok(mono, string.format("%s %s nonneg=%s: ISTA objective non-increasing", dt, form,
                                tostring(nonneg)))
       T.ok(info.gram_form == (form == "gram"), "form used")
-      local tol = dt == "f32" and 2e-4 or 1e-8
+      local tol = dt == "f32" and 2e-4 or 1e-7
       local W2 = rdn.empty { m, k, dtype = dt }
       rdn.ista(W2, X, B, { lambda = lamv, steps = 3000, nonneg = nonneg, form = form })
       T.ok(maxdiff(W2, R) < tol, string.format("%s %s ISTA -> reference: %g", dt, form,
@@ -87,14 +88,17 @@ for _, dt in ipairs(f64 and { "f64", "f32" } or { "f32" }) do
       local W3 = rdn.empty { m, k, dtype = dt }
       local i3 = rdn.ista(W3, X, B, { lambda = lamv, steps = 800, nonneg = nonneg, fista = true,
                                       form = form, objective = true })
-      T.ok(maxdiff(W3, R) < tol, string.format("%s %s FISTA -> reference: %g", dt, form,
-                                                maxdiff(W3, R)))
+      T.ok(maxdiff(W3, R) < 2e-4, string.format("%s %s FISTA -> reference: %g", dt, form,
+                                                 maxdiff(W3, R)))
+      local fref = rdn.sparse_objective(X, B, R, lamv)
+      T.near(i3.objective[#i3.objective], fref, dt == "f32" and 1e-5 or 1e-8,
+             "FISTA objective -> the minimum")
       T.ok(i3.objective[#i3.objective] <= info.objective[#info.objective] + 1e-6,
            "FISTA ends at least as low as ISTA")
     end
     if nonneg and dt == "f64" then      -- KKT (SPEC §7.3 item 26)
       local W = rdn.empty { m, k, dtype = dt }
-      rdn.ista(W, X, B, { lambda = lamv, steps = 6000, nonneg = true, fista = true })
+      rdn.ista(W, X, B, { lambda = lamv, steps = 2000, nonneg = true, fista = true })
       local grad = rdn.matmul(rdn.matmul(W, B, { tb = true }), B)  -- Bᵀ(Bw) - Bᵀx per row
       grad:axpby(-1, rdn.matmul(X, B), 1)
       local w, g, ok = W:totable(), grad:totable(), true
