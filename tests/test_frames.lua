@@ -48,6 +48,28 @@ do
   local cmin, _, cnnz = F.chain_potential { widths = { 4, 6, 9, 12 } }
   T.near(cmin, 49.375, 1e-15, "4-6-9-12 closed-form minimum")
   T.ok(cnnz == 585, "closed form N_nz")
+  -- every layer a unit-norm tight (harmonic) frame: the minimum is attained exactly
+  local function harmonic(d, n)
+    local H, r = {}, 0
+    if d % 2 == 1 then
+      r = 1
+      H[1] = {}
+      for j = 1, n do H[1][j] = 1 / math.sqrt(d) end
+    end
+    for p = 1, d // 2 do
+      local c, s = {}, {}
+      for j = 1, n do
+        c[j] = math.cos(2 * math.pi * p * (j - 1) / n) * math.sqrt(2 / d)
+        s[j] = math.sin(2 * math.pi * p * (j - 1) / n) * math.sqrt(2 / d)
+      end
+      H[r + 2 * p - 1], H[r + 2 * p] = c, s
+    end
+    return rdn.tensor(H, "f64")
+  end
+  local untf = { harmonic(4, 6), harmonic(6, 9), harmonic(9, 12) }
+  for j = 1, 3 do T.ok(F.is_tight(untf[j], 1e-12), "harmonic frame " .. j .. " is a UNTF") end
+  local at = F.potential { widths = { 4, 6, 9, 12 }, weights = untf }
+  T.near(at.fp, 49.375, 1e-12, "UNTF layers attain the chain minimum 49.375")
   local rd = F.potential { widths = { 4, 6, 9, 12 }, seed = 5, dtype = "f64", count_diag = false }
   T.near(rd.fp, r.fp - 27, 1e-10, "count_diag = false leaves the K unit diagonals out")
   T.ok(rd.nnz == 585 - 27, "and N_nz - K")

@@ -255,6 +255,9 @@ do
   for i = 2, #o do if o[i] > o[i - 1] * (1 + 1e-9) then mono = false end end
   T.ok(mono and #o == 50, "alternating minimisation: objective non-increasing per half-step")
   T.ok(maxdiff(r.net:forward(X), r.features) == 0, "the learned net reproduces the features")
+  local M, nc = rdn.structure.mask(r.layers[1]), 0
+  for _, g in ipairs(M) do nc = nc + #g end
+  T.ok(#M == 6 and nc == r.layers[1].active * 6, "mask lists = connected groups")
   local r0 = rdn.structure.learn(X, { groups = { image = { 2, 4 } }, units = 10, lambda_a = 1e-4,
                                       lambda_g = 0, max_layers = 1, iters = 150, ista_steps = 30,
                                       tol = 0, nonneg = false })

@@ -284,6 +284,19 @@ function structure.learn(X, opts)
   return res
 end
 
+--- structure.mask(layer) -> {[u] = {g, ...}}: the groups (0-based) unit u (1-based) is
+--- connected to, i.e. M[u, g] = 1[||D[g, u]|| > 0] as lists (the learned connectivity, read
+--- back: n x G values).
+function structure.mask(layer)
+  local out = {}
+  for u, row in ipairs(layer.norms:totable()) do
+    local gs = {}
+    for g, v in ipairs(row) do if v > 0 then gs[#gs + 1] = g - 1 end end
+    out[u] = gs
+  end
+  return out
+end
+
 --- structure.spread(layer, positions) -> mean over live units of the RMS distance of the
 --- unit's connected groups from their centroid (groups weighted by their block norms), and
 --- the mean number of connected groups: how local the learned receptive fields are.  A
