@@ -108,6 +108,19 @@ __kernel void spec_rescale(__global float2 *v, ulong voff, ulong n, ulong m, ulo
   v[i] *= (float)(1 / fmax(sqrt(nv[s]), (acc)1e-8));
 }
 
+/* Invariant read-out: out[s, c, f] = sqrt(weight(f)) |v[f, s, c]| (out at ooff is f32
+** [m, C, F]).  A circular shift multiplies v(f) by a unit phase, so out is exactly shift
+** invariant; the mirror weight makes |out_s| = |x_s| (Parseval).  One element per item. */
+__kernel void spec_magnitude(__global float *out, ulong ooff, __global const float2 *v,
+                             ulong voff, ulong f, ulong m, ulong c, ulong qc, ulong w, int hs) {
+  out += ooff;
+  v += voff;
+  ulong i = get_global_id(0);
+  if (i >= f * m * c) return;
+  ulong p = i % f, ch = (i / f) % c, s = i / (f * c);
+  out[i] = sqrt(fweight(p, qc, w, hs)) * length(v[(p * m + s) * c + ch]);
+}
+
 /* out = x + 0i (f32 -> c64) and out = Re x (c64 -> f32), one element per work-item. */
 __kernel void spec_to_complex(__global float2 *out, ulong ooff, __global const float *x,
                               ulong xoff, ulong n) {

@@ -50,6 +50,20 @@ static int l_leave(lua_State *L) {
   return 1;
 }
 
+/* core.spectral_magnitude(v, geom) -> f32 [m, C F]: the shift-invariant read-out. */
+static int l_magnitude(lua_State *L) {
+  rdn_tensor *v = rdn__lua_checktensor(L, 1);
+  rdn_spectral_geom g = check_geom(L, 2);
+  rdn_ctx *ctx = rdn_tensor_ctx(v);
+  luaL_argcheck(L, rdn_tensor_ndim(v) == 3, 1, "v must be c64 [F, m, C]");
+  size_t shape[2] = { rdn_tensor_dim(v, 1), rdn_tensor_dim(v, 2) * rdn_spectral_nfreq(&g) };
+  l_tensor *ud = rdn__lua_newtensor(L);
+  rdn_status s = rdn_tensor_new(ctx, &ud->t, RDN_F32, 2, shape);
+  if (s == RDN_OK) s = rdn_spectral_magnitude(ctx, ud->t, v, &g);
+  if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
+  return 1;
+}
+
 /* core.spectral_operators(w|nil, v, y, k, eps_sq, geom) -> gamma, dR, R, Rc. */
 static int l_operators(lua_State *L) {
   rdn_tensor *w = rdn__lua_opttensor(L, 1), *v = rdn__lua_checktensor(L, 2);
@@ -116,6 +130,7 @@ static int l_lift(lua_State *L) {
 
 static const luaL_Reg spectral_funcs[] = {
   { "spectral_enter", l_enter }, { "spectral_leave", l_leave },
+  { "spectral_magnitude", l_magnitude },
   { "spectral_operators", l_operators }, { "spectral_layer", l_layer }, { "lift", l_lift },
   { NULL, NULL }
 };

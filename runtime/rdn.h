@@ -519,6 +519,94 @@ RDN_API rdn_status rdn_scattering2d_filters(rdn_scattering *s, rdn_tensor **phi,
                                             rdn_tensor **psi);
 /* ============================== end of separation / concentration */
 
+/* ---- interpolation (issue 8: runtime/interp.c, kernels/interp.cl) ----------------- */
+/* Interpolation matrices of ReLU layers and training-free ReLU networks that interpolate
+** data exactly (SPEC §4).  The paper (Huang, arXiv 2208.07498) was available only as an
+** abstract: the constructions below are reconstructions that realise its claims, not the
+** paper's own algorithms.  f32/f64 data; i32 labels. */
+/* dst = src converted between f32 and f64 (equal numel; same dtype: a copy). */
+RDN_API rdn_status rdn_convert(rdn_ctx *ctx, rdn_tensor *dst, const rdn_tensor *src);
+/* x = max(x, 0) in place (NaN stays NaN), any shape, f32/f64. */
+RDN_API rdn_status rdn_relu(rdn_ctx *ctx, rdn_tensor *x);
+/* A fully connected layer: out [m, n] = act(x w^T + b) with x [m, d], w [n, d] (torch's
+** [out, in] layout), b [n] or NULL, act = ReLU when relu != 0 (one GEMM, then one fused
+** bias + ReLU kernel).  With relu this is the interpolation matrix A[i, u] = h_u(x_i). */
+RDN_API rdn_status rdn_linear(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
+                              const rdn_tensor *w, const rdn_tensor *b, int relu);
+
+/* Sparsity and numerical rank of an interpolation matrix a [m, n] (f32/f64). */
+typedef struct {
+  size_t nnz;                 /* entries > 0 */
+  size_t row_min, row_max;    /* non-zeros per row (data point: how many units it fires) */
+  size_t col_min, col_max;    /* non-zeros per column (unit: how many points fire it) */
+  size_t rank;                /* numerical rank (want_rank), else 0 */
+  double tol;                 /* pivot tolerance on the Gram: s * eps * max diag */
+  double pivot_min, pivot_max;/* smallest / largest accepted Gram pivot */
+} rdn_interp_info;
+/* row_nnz (i32, m values) and col_nnz (i32, n values) receive the counts unless NULL.
+** Rank (want_rank): G = the smaller Gram (a^T a or a a^T, size s = min(m, n)) in f64 where
+** the device has it, then semi-definite elimination without pivoting: a pivot <= tol =
+** s * max(eps, 100 eps_a^2) * max diag(G) marks a dependent column (eps of the Gram, eps_a
+** of a's dtype: f32 data is noisy at eps32).  As G squares the singular values, rank is
+** reported full only while cond(a) < ~1/sqrt(tol / max diag) (f64 data: ~1e7, f32 data:
+** ~1e5); cost O(s^3) in s launches. */
+RDN_API rdn_status rdn_interp_stats(rdn_ctx *ctx, const rdn_tensor *a, rdn_tensor *row_nnz,
+                                    rdn_tensor *col_nnz, int want_rank, rdn_interp_info *st);
+
+typedef enum {
+  RDN_INTERP_TRIANGULAR = 0,  /* 3-layer net, lower-triangular A, solved (SPEC §4.2) */
+  RDN_INTERP_HAT = 1,         /* 4-layer net, layer-2 matrix = identity (SPEC §4.3) */
+  RDN_INTERP_INTERVAL = 2     /* 4-layer net, one unit per class run: block-sparse */
+} rdn_interp_kind;
+
+typedef struct {
+  rdn_interp_kind kind;
+  int force_f32;              /* solve in compensated float32 even where fp64 exists */
+  int classes;                /* number of classes k for i32 labels (>= 1) */
+  double warn_tol;            /* warn when cond * eps exceeds it (0: 1e-3) */
+} rdn_interp_opts;
+
+/* A built network: Linear(w[0], b[0]) ReLU Linear(w[1], b[1]) [ReLU Linear(w[2], b[2])],
+** weights [out, in] in the dtype of x.  Free with rdn_interp_net_free (tensors still set,
+** order included, are released; take one by setting its pointer to NULL). */
+typedef struct {
+  int nlinear;                /* 2 (triangular) or 3 */
+  rdn_tensor *w[3], *b[3];
+  rdn_tensor *order;          /* i32 [m]: the sample at each sorted position (unit order) */
+  size_t direction;           /* row of dirs used */
+  size_t units[2];            /* widths of the hidden layers */
+  size_t duplicates;          /* samples identical to another one with the same target */
+  double min_gap;             /* smallest gap of consecutive sorted projections that
+                              ** matters (interval: across class boundaries); inf if none */
+  double delta;               /* hat / interval ramp half-width (0.45 min gap) */
+  double cond;                /* triangular: 1-norm condition estimate of A (Hager-Higham);
+                              ** hat / interval: max |projection| / delta */
+  double max_error;           /* max |f(x_i) - y_i| of the built network on the data
+                              ** (triangular, hat regression), else NAN */
+  int solve_f64;              /* the triangular solve ran in float64 */
+  int warned;                 /* cond * eps > warn_tol: warning logged (RDN_LOG_WARN) */
+  char warning[320];
+} rdn_interp_net;
+
+/* Builds a network that interpolates (x, y) exactly.  x [m, d]; dirs [c, d] candidate
+** directions (same dtype as x; the one with the largest min_gap is used: pass unit rows
+** to compare them fairly).  y: triangular: targets [m] or [m, k] of x's dtype (k outputs);
+** hat: the same (regression) or i32 labels [m] in [0, classes) (class scores); interval:
+** i32 labels.  Projections are sorted on the device (stable rank sort, O(c m^2)).  The
+** triangular solve runs in f64 where the device has it, else (or with force_f32) in
+** float32 with compensated dot products; one work-item per right-hand side on CPU
+** devices, a work-group elsewhere (RDN_TRSV=item|group forces one).  When cond * eps of
+** the solve or data dtype exceeds warn_tol the result is still returned, with net->warned
+** set and a RDN_LOG_WARN message (a pessimistic bound: compare net->max_error).
+** Errors: NaN/Inf in x, y or dirs (RDN_EVALUE), identical inputs with different targets
+** (RDN_EVALUE naming both samples), distinct samples with equal projections on the best
+** direction (RDN_EVALUE naming them), a solve that overflows (RDN_ENUMERIC). */
+RDN_API rdn_status rdn_interp_build(rdn_ctx *ctx, rdn_interp_net *net, const rdn_tensor *x,
+                                    const rdn_tensor *y, const rdn_tensor *dirs,
+                                    const rdn_interp_opts *opts);
+RDN_API void rdn_interp_net_free(rdn_interp_net *net);
+/* ---- end interpolation ------------------------------------------------------------ */
+
 /* ==== frames and sparse coding (issue 7; SPEC §2, §5.3: frames.c, dfp.c, sparse.c) ======= */
 /* A frame b [d, k] holds k atoms of R^d as COLUMNS (row-major; f32/f64).  A Parseval frame
 ** F [p, d] with p atoms as rows is b = F^T (b b^T = F^T F = I). */
@@ -691,6 +779,13 @@ RDN_API rdn_status rdn_spectral_enter(rdn_ctx *ctx, rdn_tensor *v, const rdn_ten
 ** self-conjugate bins, zero up to rounding for ReduNet spectra, are dropped). */
 RDN_API rdn_status rdn_spectral_leave(rdn_ctx *ctx, rdn_tensor *x, const rdn_tensor *v,
                                       const rdn_spectral_geom *g);
+/* Shift-invariant read-out (SPEC §1.4: invariance comes from shift-invariant classifiers
+** on top of the equivariant features): out f32 [m, C F] (any shape with m rows and m C F
+** elements, sample-major, then channel, then frequency) = sqrt(mirror weight) |v[f, s, c]|,
+** the per-channel magnitude spectrum.  Identical for all circular shifts of a sample (up to
+** rounding); |out_s| = |x_s| in half mode as in full mode (Parseval). */
+RDN_API rdn_status rdn_spectral_magnitude(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *v,
+                                          const rdn_spectral_geom *g);
 /* Layer operators of spectra v (unit norm over the whole C x T spectrum per sample) and
 ** labels (i32 [m], every class of [0, k) present): with a = C/(m eps_sq), a_j = C/(m_j
 ** eps_sq) and Sigma(p) = sum_i v_i(p) v_i(p)^H (SPEC §1.4, ortho DFT),
@@ -725,94 +820,6 @@ RDN_API rdn_status rdn_spectral_layer(rdn_ctx *ctx, rdn_tensor *v, const rdn_ten
 RDN_API rdn_status rdn_lift(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
                             const rdn_tensor *w, int relu);
 /* ==================== end spectral ReduNet */
-
-/* ---- interpolation (issue 8: runtime/interp.c, kernels/interp.cl) ----------------- */
-/* Interpolation matrices of ReLU layers and training-free ReLU networks that interpolate
-** data exactly (SPEC §4).  The paper (Huang, arXiv 2208.07498) was available only as an
-** abstract: the constructions below are reconstructions that realise its claims, not the
-** paper's own algorithms.  f32/f64 data; i32 labels. */
-/* dst = src converted between f32 and f64 (equal numel; same dtype: a copy). */
-RDN_API rdn_status rdn_convert(rdn_ctx *ctx, rdn_tensor *dst, const rdn_tensor *src);
-/* x = max(x, 0) in place (NaN stays NaN), any shape, f32/f64. */
-RDN_API rdn_status rdn_relu(rdn_ctx *ctx, rdn_tensor *x);
-/* A fully connected layer: out [m, n] = act(x w^T + b) with x [m, d], w [n, d] (torch's
-** [out, in] layout), b [n] or NULL, act = ReLU when relu != 0 (one GEMM, then one fused
-** bias + ReLU kernel).  With relu this is the interpolation matrix A[i, u] = h_u(x_i). */
-RDN_API rdn_status rdn_linear(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
-                              const rdn_tensor *w, const rdn_tensor *b, int relu);
-
-/* Sparsity and numerical rank of an interpolation matrix a [m, n] (f32/f64). */
-typedef struct {
-  size_t nnz;                 /* entries > 0 */
-  size_t row_min, row_max;    /* non-zeros per row (data point: how many units it fires) */
-  size_t col_min, col_max;    /* non-zeros per column (unit: how many points fire it) */
-  size_t rank;                /* numerical rank (want_rank), else 0 */
-  double tol;                 /* pivot tolerance on the Gram: s * eps * max diag */
-  double pivot_min, pivot_max;/* smallest / largest accepted Gram pivot */
-} rdn_interp_info;
-/* row_nnz (i32, m values) and col_nnz (i32, n values) receive the counts unless NULL.
-** Rank (want_rank): G = the smaller Gram (a^T a or a a^T, size s = min(m, n)) in f64 where
-** the device has it, then semi-definite elimination without pivoting: a pivot <= tol =
-** s * max(eps, 100 eps_a^2) * max diag(G) marks a dependent column (eps of the Gram, eps_a
-** of a's dtype: f32 data is noisy at eps32).  As G squares the singular values, rank is
-** reported full only while cond(a) < ~1/sqrt(tol / max diag) (f64 data: ~1e7, f32 data:
-** ~1e5); cost O(s^3) in s launches. */
-RDN_API rdn_status rdn_interp_stats(rdn_ctx *ctx, const rdn_tensor *a, rdn_tensor *row_nnz,
-                                    rdn_tensor *col_nnz, int want_rank, rdn_interp_info *st);
-
-typedef enum {
-  RDN_INTERP_TRIANGULAR = 0,  /* 3-layer net, lower-triangular A, solved (SPEC §4.2) */
-  RDN_INTERP_HAT = 1,         /* 4-layer net, layer-2 matrix = identity (SPEC §4.3) */
-  RDN_INTERP_INTERVAL = 2     /* 4-layer net, one unit per class run: block-sparse */
-} rdn_interp_kind;
-
-typedef struct {
-  rdn_interp_kind kind;
-  int force_f32;              /* solve in compensated float32 even where fp64 exists */
-  int classes;                /* number of classes k for i32 labels (>= 1) */
-  double warn_tol;            /* warn when cond * eps exceeds it (0: 1e-3) */
-} rdn_interp_opts;
-
-/* A built network: Linear(w[0], b[0]) ReLU Linear(w[1], b[1]) [ReLU Linear(w[2], b[2])],
-** weights [out, in] in the dtype of x.  Free with rdn_interp_net_free (tensors still set,
-** order included, are released; take one by setting its pointer to NULL). */
-typedef struct {
-  int nlinear;                /* 2 (triangular) or 3 */
-  rdn_tensor *w[3], *b[3];
-  rdn_tensor *order;          /* i32 [m]: the sample at each sorted position (unit order) */
-  size_t direction;           /* row of dirs used */
-  size_t units[2];            /* widths of the hidden layers */
-  size_t duplicates;          /* samples identical to another one with the same target */
-  double min_gap;             /* smallest gap of consecutive sorted projections that
-                              ** matters (interval: across class boundaries); inf if none */
-  double delta;               /* hat / interval ramp half-width (0.45 min gap) */
-  double cond;                /* triangular: 1-norm condition estimate of A (Hager-Higham);
-                              ** hat / interval: max |projection| / delta */
-  double max_error;           /* max |f(x_i) - y_i| of the built network on the data
-                              ** (triangular, hat regression), else NAN */
-  int solve_f64;              /* the triangular solve ran in float64 */
-  int warned;                 /* cond * eps > warn_tol: warning logged (RDN_LOG_WARN) */
-  char warning[320];
-} rdn_interp_net;
-
-/* Builds a network that interpolates (x, y) exactly.  x [m, d]; dirs [c, d] candidate
-** directions (same dtype as x; the one with the largest min_gap is used: pass unit rows
-** to compare them fairly).  y: triangular: targets [m] or [m, k] of x's dtype (k outputs);
-** hat: the same (regression) or i32 labels [m] in [0, classes) (class scores); interval:
-** i32 labels.  Projections are sorted on the device (stable rank sort, O(c m^2)).  The
-** triangular solve runs in f64 where the device has it, else (or with force_f32) in
-** float32 with compensated dot products; one work-item per right-hand side on CPU
-** devices, a work-group elsewhere (RDN_TRSV=item|group forces one).  When cond * eps of
-** the solve or data dtype exceeds warn_tol the result is still returned, with net->warned
-** set and a RDN_LOG_WARN message (a pessimistic bound: compare net->max_error).
-** Errors: NaN/Inf in x, y or dirs (RDN_EVALUE), identical inputs with different targets
-** (RDN_EVALUE naming both samples), distinct samples with equal projections on the best
-** direction (RDN_EVALUE naming them), a solve that overflows (RDN_ENUMERIC). */
-RDN_API rdn_status rdn_interp_build(rdn_ctx *ctx, rdn_interp_net *net, const rdn_tensor *x,
-                                    const rdn_tensor *y, const rdn_tensor *dirs,
-                                    const rdn_interp_opts *opts);
-RDN_API void rdn_interp_net_free(rdn_interp_net *net);
-/* ---- end interpolation ------------------------------------------------------------ */
 
 #ifdef __cplusplus
 }

@@ -166,6 +166,30 @@ done:
   return s;
 }
 
+rdn_status rdn_spectral_magnitude(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *v,
+                                  const rdn_spectral_geom *g) {
+  const char *fn = "rdn_spectral_magnitude";
+  char a[96];
+  size_t m, c;
+  rdn_status s;
+  if (!ctx) return RDN_EINVAL;
+  if ((s = need_spectra(ctx, fn, v, g, &m, &c)) != RDN_OK) return s;
+  if ((s = need_tensor(ctx, fn, "out", out, RDN_F32)) != RDN_OK) return s;
+  size_t f = rdn_spectral_nfreq(g);
+  if (out->ndim < 2 || out->shape[0] != m || rdn_tensor_numel(out) != m * c * f)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: shape mismatch: 'out' must be f32 [%zu x %zu] (m x "
+                     "C F), got %s", fn, m, c * f, rdn_tensor_shape_str(out, a, sizeof a));
+  cl_kernel k;
+  cl_ulong oo = out->offset, vo = v->offset, ff = f, mm = m, cc = c, qc = qcols(g), ww = g->w;
+  cl_int half = g->half;
+  if ((s = rdn__kernel(ctx, "spectral", RDN_C64, NULL, "spec_magnitude", &k)) != RDN_OK ||
+      (s = RDN_ARGS(ctx, k, "spec_magnitude", RDN_TARG(out, oo), RDN_TARG(v, vo), RDN_ARG(ff),
+                    RDN_ARG(mm), RDN_ARG(cc), RDN_ARG(qc), RDN_ARG(ww), RDN_ARG(half))) != RDN_OK)
+    return s;
+  size_t gws = f * m * c;
+  return rdn__launch(ctx, k, "spec_magnitude", 1, &gws, NULL);
+}
+
 /* Labels: i32 with m entries, every class of [0, k) present; counts[k] on the host. */
 static rdn_status need_labels(rdn_ctx *ctx, const char *fn, const rdn_tensor *y, size_t m,
                               int k, long *counts) {

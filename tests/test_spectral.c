@@ -306,6 +306,79 @@ done:
   rdn_tensor_release(xt);
 }
 
+/* Invariant read-out: against the host |DFT_ortho| (float64) with the mirror weight, equal
+** for every circular shift, half = full in norm (Parseval), and its bad inputs. */
+static void test_magnitude(rdn_ctx *ctx, dims d) {
+  rdn_spectral_geom g = geom(d, 1);
+  int n = d.c * d.h * d.w, q = d.w / 2 + 1;
+  size_t tot = (size_t)d.m * n, f = rdn_spectral_nfreq(&g), os[2] = { (size_t)d.m, d.c * f };
+  double *x = malloc(sizeof *x * tot), *xs = malloc(sizeof *xs * tot);
+  double *ref = malloc(sizeof *ref * d.m * d.c * f), *base = NULL, worst = 0, rerr = 0;
+  int *y = malloc(sizeof *y * d.m);
+  random_set(d, 7, x, y);
+  for (int s = 0; s < d.m; s++)
+    for (int c = 0; c < d.c; c++)
+      for (size_t p = 0; p < f; p++) {
+        int u = (int)p / q, v = (int)p % q;
+        double re = 0, im = 0;
+        for (int a = 0; a < d.h; a++)
+          for (int b = 0; b < d.w; b++) {
+            double t = -2 * 3.14159265358979323846 * ((double)u * a / d.h + (double)v * b / d.w);
+            double z = x[(size_t)s * n + (c * d.h + a) * d.w + b];
+            re += z * cos(t);
+            im += z * sin(t);
+          }
+        double wgt = (v == 0 || 2 * v == d.w) ? 1 : 2;
+        ref[((size_t)s * d.c + c) * f + p] = sqrt(wgt * (re * re + im * im) / (d.h * d.w));
+      }
+  rdn_tensor *v = spectra(ctx, d, &g), *out = NULL, *bad = NULL;
+  size_t bs[2] = { (size_t)d.m, d.c * f + 1 };
+  if (!CHECK_OK(ctx, rdn_tensor_new(ctx, &out, RDN_F32, 2, os)) ||
+      !CHECK_OK(ctx, rdn_tensor_new(ctx, &bad, RDN_F32, 2, bs)))
+    goto done;
+  for (int sh = 0; sh < d.h; sh++)
+    for (int sw = 0; sw < d.w; sw++) {
+      for (int i = 0; i < d.m; i++) shift(xs + (size_t)i * n, x + (size_t)i * n, d, sh, sw);
+      rdn_tensor *xi = signals(ctx, d, xs);
+      if (CHECK_OK(ctx, rdn_spectral_enter(ctx, v, xi, &g)) &&
+          CHECK_OK(ctx, rdn_spectral_magnitude(ctx, out, v, &g))) {
+        double *o = th_read(out);
+        if (!base) {
+          base = o;
+          rerr = maxdiff(o, ref, (size_t)d.m * d.c * f);
+        } else {
+          worst = fmax(worst, maxdiff(o, base, (size_t)d.m * d.c * f));
+          free(o);
+        }
+      }
+      rdn_tensor_release(xi);
+    }
+  CHECK(rerr < 1e-5, "%dx%d: magnitude read-out = host |DFT| (mirror-weighted): %g", d.h, d.w,
+        rerr);
+  CHECK(worst < 1e-5, "%dx%d: magnitude read-out equal under all %d circular shifts: %g", d.h,
+        d.w, d.h * d.w, worst);
+  double pars = 0;
+  for (int s = 0; base && s < d.m; s++) {
+    double e = 0;
+    for (size_t i = 0; i < d.c * f; i++) e += base[s * d.c * f + i] * base[s * d.c * f + i];
+    pars = fmax(pars, fabs(e - 1));     /* random_set rows have unit norm */
+  }
+  CHECK(base && pars < 1e-5, "%dx%d: |read-out| = |x| (Parseval with mirror weights): %g",
+        d.h, d.w, pars);
+  CHECK_ERR(ctx, rdn_spectral_magnitude(ctx, bad, v, &g), RDN_EINVAL, "got [");
+  CHECK_ERR(ctx, rdn_spectral_magnitude(ctx, out, out, &g), RDN_EINVAL, "'v' must be c64");
+  CHECK_ERR(ctx, rdn_spectral_magnitude(ctx, v, v, &g), RDN_EINVAL, "'out' must be f32");
+done:
+  free(x);
+  free(xs);
+  free(ref);
+  free(base);
+  free(y);
+  rdn_tensor_release(v);
+  rdn_tensor_release(out);
+  rdn_tensor_release(bad);
+}
+
 /* Full-spectrum mode: after a layer, the C2C inverse FFT is real up to rounding. */
 static void test_imag(rdn_ctx *ctx) {
   dims d = { 12, 3, 1, 10, 2 };
@@ -550,6 +623,8 @@ int main(void) {
   test_reference(ctx, d4, 50);       /* 2-D, H and W odd */
   test_shifts(ctx, (dims){ 12, 3, 1, 10, 3 });
   test_shifts(ctx, (dims){ 8, 2, 4, 6, 2 });
+  test_magnitude(ctx, (dims){ 5, 3, 1, 10, 2 });
+  test_magnitude(ctx, (dims){ 4, 2, 4, 5, 2 });
   test_imag(ctx);
   test_lift(ctx, 0, 1);
   test_lift(ctx, 0, 0);

@@ -38,6 +38,35 @@ for _, s in ipairs { 1, 5, 11 } do
   T.ok(e < 1e-5, string.format("1-D: features of shifted input = shifted features (s = %d): %g",
                                s, e))
 end
+-- invariant read-out (S.invariant: per-channel |DFT|): identical features and identical
+-- kNN / nearest-subspace predictions for every circular shift of the test set
+local Xq = rdn.randn { 15, 2, 12, seed = 8 }
+local yq = labels(15, 3)
+local Itr = S.invariant(F0)
+local Fq = inv:forward(Xq)
+local Iq = S.invariant(Fq)
+T.ok(Iq:dim(1) == 15 and Iq:dim(2) == 4 * 7, "invariant: [m, C F] with F = T/2 + 1")
+local _, pk = rdn.eval.knn(Itr, y, Iq, yq, { k = 3 })
+local _, pn = rdn.eval.nearest_subspace(Itr, y, Iq, yq, { components = 2, iters = 30 })
+local pk0, pn0 = pk:totable(), pn:totable()
+local worst, flips = 0, 0
+for s = 1, 11 do
+  local Is = S.invariant(inv:forward(S.circshift(Xq, s)))
+  worst = math.max(worst, maxdiff(Is, Iq))
+  local _, a = rdn.eval.knn(Itr, y, Is, yq, { k = 3 })
+  local _, b = rdn.eval.nearest_subspace(Itr, y, Is, yq, { components = 2, iters = 30 })
+  local at, bt = a:totable(), b:totable()
+  for i = 1, 15 do
+    if at[i] ~= pk0[i] or bt[i] ~= pn0[i] then flips = flips + 1 end
+  end
+end
+T.ok(worst < 1e-5, string.format("invariant read-out equal under all 11 shifts: %g", worst))
+T.ok(flips == 0, string.format("kNN / NS predictions identical under all shifts: %d changed",
+                               flips))
+local I2a = S.invariant(rdn.randn { 3, 2, 6, 5, seed = 9 })
+local I2b = S.invariant(S.circshift(rdn.randn { 3, 2, 6, 5, seed = 9 }, 4, 3))
+T.ok(I2a:dim(2) == 2 * 6 * 3 and maxdiff(I2a, I2b) < 1e-5, "2-D invariant read-out")
+T.errors(function() S.invariant(rdn.randn { 3, 4 }) end, "got [3 x 4]", "invariant: bad rank")
 -- save / load
 local path = tmp .. "/s1.safetensors"
 T.ok(net:save(path), "save")

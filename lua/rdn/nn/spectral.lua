@@ -296,6 +296,29 @@ function S.lift_class(cname, rank)
   return C
 end
 
+--- S.invariant(X) -> f32 [m, C F]: the shift-invariant read-out of equivariant features
+--- X [m, C, T] / [m, C, H, W] (SPEC §1.4: invariance comes from shift-invariant
+--- classifiers on top): per-channel magnitude spectrum |DFT_ortho| along the shifted axes
+--- (half spectrum, mirrored bins weighted by sqrt 2 so that |row| = |X_s|).  A circular
+--- shift only multiplies each DFT coefficient by a unit phase, so the rows are identical
+--- for every circular shift of a sample and any classifier on them (kNN, ridge, nearest
+--- subspace) predicts the same class.  One FFT + one kernel on the device.
+function S.invariant(X)
+  if not core.is_tensor(X) then U.fail("rdn.nn.spectral.invariant: X must be a tensor, got %s",
+                                       type(X)) end
+  local s = X:shape()
+  if #s ~= 3 and #s ~= 4 then
+    U.fail("rdn.nn.spectral.invariant: X must be [m, C, T] or [m, C, H, W], got %s",
+           U.shape_str(X))
+  end
+  if X:dtype() ~= "f32" then X = X:astype("f32") end
+  local g = { rank = #s - 2, h = #s == 4 and s[3] or 1, w = s[#s], half = true }
+  local V = core.spectral_enter(X, g)
+  local out = core.spectral_magnitude(V, g)
+  V:release()
+  return out
+end
+
 --- S.circshift(X, sh [, sw]) -> a new tensor: X [m, C, T] / [m, C, H, W] circularly shifted,
 --- out[.., h, w] = X[.., h - sh, w - sw] (1-D: by sh along T).  Two transposes around one
 --- row gather on the device (positions as rows).
