@@ -1,9 +1,10 @@
 /*
 ** cholesky.cl -- batched Cholesky, inverse (potri), solves and log-det of small
-** Hermitian positive definite matrices (n <= 64).  "Lanes" kernels factor LANES
+** Hermitian positive definite matrices (n <= 128).  "Lanes" kernels factor LANES
 ** matrices per work-item in SIMD lanes from an interleaved copy (the CPU path; LANES 1
 ** is one matrix per work-item, the GPU path for small n); chol_wg uses a work-group
-** per matrix with __local memory and barriers (the GPU path above n = 16).
+** per matrix with __local memory and barriers (the GPU path above n = 16, while the
+** matrix fits __local memory).
 */
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -230,8 +231,9 @@ __kernel void lanes_potrf(__global real *pk, ulong bp, ulong G, ulong n, ulong n
   }
 }
 
-/* ---- a work-group per matrix (n <= 64): right-looking in __local memory (skipped when
-** factor == 0: a then holds L), optionally followed by the inverse.  info as above. */
+/* ---- a work-group per matrix (n^2 elements must fit __local memory): right-looking in
+** __local memory (skipped when factor == 0: a then holds L), optionally followed by the
+** inverse.  info as above. */
 __kernel void chol_wg(__global elem *a, ulong aoff, ulong n, ulong nmat, int factor,
                       int inverse, __global int *info, __local elem *L) {
   ulong w = get_group_id(0), lid = get_local_id(0), lsz = get_local_size(0);

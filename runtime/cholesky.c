@@ -1,7 +1,7 @@
 /*
 ** cholesky.c -- Cholesky factorisation, inverse, solves and log-det of Hermitian positive
-** definite matrices: batches of n <= 64 in one launch (kernels/cholesky.cl), larger n
-** through the blocked GEMM-based path of chol_blocked.c.
+** definite matrices: batches of n <= 128 in one launch per PACK_BYTES of packed copies
+** (kernels/cholesky.cl), larger n through the blocked GEMM-based path of chol_blocked.c.
 */
 #include "rdn_impl.h"
 #include <math.h>
@@ -9,19 +9,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SMALL_N 64          /* largest n of the batched kernels */
+#define SMALL_N 128         /* largest n of the batched kernels */
+#define PACK_BYTES ((size_t)256 << 20)  /* lanes path: packed copies per launch */
 
 typedef enum { PATH_LANES, PATH_ITEM, PATH_GROUP } chol_path;
 
+/* Bytes of __local memory of the device (0 when the query fails). */
+static size_t local_mem(const rdn_ctx *ctx) {
+  cl_ulong b = 0;
+  if (clGetDeviceInfo(ctx->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof b, &b, NULL) != CL_SUCCESS)
+    return 0;
+  return (size_t)b;
+}
+
 /* CPU devices: SIMD lanes across matrices; GPUs: a matrix per work-item up to n = 16, a
-** work-group per matrix above (DESIGN §10).  RDN_CHOL=lanes|item|group overrides. */
-static chol_path pick_path(const rdn_ctx *ctx, size_t n) {
+** work-group per matrix above (DESIGN §10) while the matrix fits __local memory (c64
+** n = 75 is 45 KB), else a matrix per work-item.  RDN_CHOL=lanes|item|group overrides
+** (group still needs the matrix to fit __local memory). */
+static chol_path pick_path(const rdn_ctx *ctx, size_t n, rdn_dtype dt) {
   const char *e = getenv("RDN_CHOL");
+  int fits = n * n * rdn_dtype_size(dt) <= local_mem(ctx);
   if (e && !strcmp(e, "lanes")) return PATH_LANES;
   if (e && !strcmp(e, "item")) return PATH_ITEM;
-  if (e && !strcmp(e, "group")) return PATH_GROUP;
+  if (e && !strcmp(e, "group")) return fits ? PATH_GROUP : PATH_ITEM;
   if (!ctx->info.is_gpu) return PATH_LANES;
-  return n <= 16 ? PATH_ITEM : PATH_GROUP;
+  return n <= 16 || !fits ? PATH_ITEM : PATH_GROUP;
 }
 
 /* The info buffer (scratch slot 4): word 0 = first failing matrix, reset to UINT_MAX. */
@@ -54,14 +66,15 @@ rdn_status rdn__chol_info_check(rdn_ctx *ctx, const char *fn, cl_mem info, size_
                    isnan(val) ? NAN : (double)val);
 }
 
-/* Batched small-n factorisation and/or inverse (factor, inverse flags) in place. */
-static rdn_status small_batch(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem buf,
-                              size_t off, size_t nmat, size_t n, int factor, int inverse) {
+/* Batched small-n factorisation and/or inverse (factor, inverse flags) in place, of the
+** nmat matrices at off (matrix base of the whole batch, for error messages). */
+static rdn_status one_batch(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem buf,
+                            size_t off, size_t nmat, size_t n, int factor, int inverse,
+                            chol_path path, size_t base) {
   rdn_status s;
   cl_mem info, pk;
   cl_kernel k;
   if ((s = rdn__chol_info_reset(ctx, fn, nmat, &info)) != RDN_OK) return s;
-  chol_path path = pick_path(ctx, n);
   cl_ulong nl = n, nm = nmat, offl = off;
   cl_int fa = factor, inv = inverse;
   if (path == PATH_GROUP) {
@@ -105,7 +118,26 @@ static rdn_status small_batch(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem
         (s = rdn__launch(ctx, ku, "lanes_unpack", 2, gu, lw2)) != RDN_OK)
       return s;
   }
-  return factor ? rdn__chol_info_check(ctx, fn, info, nmat, n, 0) : RDN_OK;
+  return factor ? rdn__chol_info_check(ctx, fn, info, nmat, n, base) : RDN_OK;
+}
+
+/* The lanes/item paths pack the batch into an interleaved copy of (n+1)^2 elements per
+** matrix: launches of at most PACK_BYTES of it (all (k+1) F = 4620 c64 matrices of the
+** 2-D C = 75 setting are 213 MB: one launch).  RDN_CHOL_BATCH=b forces b matrices per
+** launch (tests).  The group path needs no copy: one launch. */
+static rdn_status small_batch(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem buf,
+                              size_t off, size_t nmat, size_t n, int factor, int inverse) {
+  chol_path path = pick_path(ctx, n, dt);
+  size_t per = (n + 1) * (n + 1) * rdn_dtype_size(dt), step = nmat;
+  if (path != PATH_GROUP) step = PACK_BYTES / per / 64 * 64;
+  const char *e = getenv("RDN_CHOL_BATCH");
+  if (e && atol(e) > 0) step = (size_t)atol(e);
+  if (step < 1) step = 1;
+  rdn_status s = RDN_OK;
+  for (size_t w = 0; w < nmat && s == RDN_OK; w += step)
+    s = one_batch(ctx, fn, dt, buf, off + w * n * n, nmat - w < step ? nmat - w : step, n,
+                  factor, inverse, path, w);
+  return s;
 }
 
 rdn_status rdn__chol_batch(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem buf, size_t off,

@@ -177,8 +177,19 @@ static void test_chol_small(rdn_ctx *ctx) {
         size_t nmat = n % 5 == 0 ? 33 : 1 + 2 * (n % 4);
         chol_case(ctx, dt, nmat, n, paths[p]);
       }
+      /* 65..128 (batched since the spectral ReduNet's C = 75): odd batch counts */
+      static const size_t big[5] = { 65, 75, 97, 127, 128 };
+      for (int i = 0; i < 5; i++)
+        if (!p || big[i] == 65 || big[i] == 128) chol_case(ctx, dt, 1 + 2 * (size_t)i, big[i],
+                                                           paths[p]);
     }
   }
+  /* several launches (RDN_CHOL_BATCH matrices each): the failure index counts from the
+  ** whole batch */
+  setenv("RDN_CHOL_BATCH", "4", 1);
+  chol_case(ctx, RDN_C64, 11, 75, "lanes, 4 per launch");
+  chol_case(ctx, RDN_F32, 9, 21, "lanes, 4 per launch");
+  unsetenv("RDN_CHOL_BATCH");
   unsetenv("RDN_CHOL");
 }
 
@@ -342,6 +353,12 @@ static void test_chol_errors(rdn_ctx *ctx) {
     rdn_tensor_release(t);
   }
   unsetenv("RDN_CHOL");
+  setenv("RDN_CHOL_BATCH", "2", 1);                 /* matrix 2 is in the second launch */
+  rdn_tensor *tc = up(ctx, RDN_F32, 3, shp, a, 5 * nn);
+  CHECK_ERR(ctx, rdn_cholesky(ctx, tc), RDN_ENUMERIC,
+            "rdn_cholesky: matrix 2 is not positive definite: pivot 0 (0-based, n = 6) is -1");
+  rdn_tensor_release(tc);
+  unsetenv("RDN_CHOL_BATCH");
   cplx *b = spd_batch(RDN_C64, 5, n, 4);
   b[3 * nn + 4 * n + 1] = NAN;
   b[3 * nn + 1 * n + 4] = NAN;
