@@ -16,8 +16,8 @@ rdn_status rdn__tensor_arg(rdn_ctx *ctx, const char *fn, const char *arg,
   return rdn__check_dtype(ctx, fn, arg, t->dtype);
 }
 
-static rdn_status need_float(rdn_ctx *ctx, const char *fn, const char *arg,
-                             const rdn_tensor *t) {
+rdn_status rdn__float_arg(rdn_ctx *ctx, const char *fn, const char *arg,
+                          const rdn_tensor *t) {
   rdn_status s = rdn__tensor_arg(ctx, fn, arg, t);
   if (s != RDN_OK) return s;
   if (!rdn__is_float(t->dtype))
@@ -36,7 +36,7 @@ rdn_status rdn_scale(rdn_ctx *ctx, rdn_tensor *x, double alpha) {
   rdn_status s;
   cl_kernel k;
   if (!ctx) return RDN_EINVAL;
-  if ((s = need_float(ctx, fn, "x", x)) != RDN_OK) return s;
+  if ((s = rdn__float_arg(ctx, fn, "x", x)) != RDN_OK) return s;
   if ((s = need_finite_scalar(ctx, fn, "alpha", alpha)) != RDN_OK) return s;
   if ((s = rdn__kernel(ctx, "elementwise", x->dtype, NULL, "scale", &k)) != RDN_OK) return s;
   cl_ulong off = x->offset, n = rdn_tensor_numel(x);
@@ -62,8 +62,8 @@ rdn_status rdn_axpby(rdn_ctx *ctx, rdn_tensor *y, double a, const rdn_tensor *x,
   rdn_status s;
   cl_kernel k;
   if (!ctx) return RDN_EINVAL;
-  if ((s = need_float(ctx, fn, "y", y)) != RDN_OK) return s;
-  if ((s = need_float(ctx, fn, "x", x)) != RDN_OK) return s;
+  if ((s = rdn__float_arg(ctx, fn, "y", y)) != RDN_OK) return s;
+  if ((s = rdn__float_arg(ctx, fn, "x", x)) != RDN_OK) return s;
   if (x->dtype != y->dtype)
     return rdn__fail(ctx, RDN_EINVAL, "%s: dtype mismatch: y is %s, x is %s", fn,
                      rdn_dtype_name(y->dtype), rdn_dtype_name(x->dtype));
@@ -157,7 +157,7 @@ rdn_status rdn__check_finite(rdn_ctx *ctx, const char *fn, const rdn_tensor *x,
   cl_kernel k;
   cl_mem flag;
   if (!ctx) return RDN_EINVAL;
-  if ((s = need_float(ctx, fn, argname ? argname : "x", x)) != RDN_OK) return s;
+  if ((s = rdn__float_arg(ctx, fn, argname ? argname : "x", x)) != RDN_OK) return s;
   int chunks = rdn__reduce_chunked(ctx);
   const char *name = chunks ? "find_nonfinite_chunks" : "find_nonfinite";
   if ((s = rdn__kernel(ctx, "elementwise", x->dtype, NULL, name, &k)) != RDN_OK) return s;

@@ -11,10 +11,7 @@ rdn_status rdn_randn(rdn_ctx *ctx, rdn_tensor *x, uint64_t seed) {
   rdn_status s;
   cl_kernel k;
   if (!ctx) return RDN_EINVAL;
-  if ((s = rdn__tensor_arg(ctx, fn, "x", x)) != RDN_OK) return s;
-  if (!rdn__is_float(x->dtype))
-    return rdn__fail(ctx, RDN_EINVAL, "%s: 'x' is %s, want f32, f64 or c64", fn,
-                     rdn_dtype_name(x->dtype));
+  if ((s = rdn__float_arg(ctx, fn, "x", x)) != RDN_OK) return s;
   if ((s = rdn__kernel(ctx, "random", x->dtype, NULL, "randn", &k)) != RDN_OK) return s;
   int cplx = x->dtype == RDN_C64;
   cl_ulong off = x->offset, m = rdn_tensor_numel(x) * (cplx ? 2 : 1);

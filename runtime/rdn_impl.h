@@ -141,17 +141,12 @@ int rdn__reduce_chunked(const rdn_ctx *ctx);
 size_t rdn__chunk_split(const rdn_ctx *ctx, size_t ns);
 /* Validates a tensor argument: not NULL, of this ctx, a dtype the device supports. */
 rdn_status rdn__tensor_arg(rdn_ctx *ctx, const char *fn, const char *arg, const rdn_tensor *t);
+/* rdn__tensor_arg plus: dtype is f32, f64 or c64 (else RDN_EINVAL naming it). */
+rdn_status rdn__float_arg(rdn_ctx *ctx, const char *fn, const char *arg, const rdn_tensor *t);
 /* rdn_check_finite with the caller's name in the message ("<fn>: 'Z' has NaN at ..."). */
 rdn_status rdn__check_finite(rdn_ctx *ctx, const char *fn, const rdn_tensor *x,
                              const char *argname);
 /* ---- end elementwise / reduce / random -------------------------------------------- */
-
-/* ---- fft.c: profiling of multi-kernel providers ----------------------------------- */
-/* Like rdn__profile_event for a provider that enqueues several commands but returns one
-** event (clFFT 2-D): device time from the START of `first` (a marker enqueued just before,
-** on the in-order queue) to the END of `last`.  Takes ownership of both events. */
-void rdn__profile_span(rdn_ctx *ctx, const char *name, cl_event first, cl_event last);
-/* ---- end fft.c ------------------------------------------------------------------- */
 
 /* ---- linear algebra (gram.c, cholesky.c, chol_blocked.c, rate.c) ---------------- */
 /* A Gram source: G_{q} = Z_q^H Z_q where element (b, r, c) of Z is at
@@ -228,6 +223,13 @@ rdn_status rdn__trsm_large(rdn_ctx *ctx, const char *fn, rdn_tensor *b, size_t b
 rdn_status rdn__chol_logdet(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem buf, size_t off,
                             size_t nmat, size_t n, double *out);
 /* ---- end of linear algebra block ------------------------------------------------ */
+
+/* ---- fft.c: profiling of multi-kernel providers ----------------------------------- */
+/* Like rdn__profile_event for a provider that enqueues several commands but returns one
+** event (clFFT 2-D): device time from the START of `first` (a marker enqueued just before,
+** on the in-order queue) to the END of `last`.  Takes ownership of both events. */
+void rdn__profile_span(rdn_ctx *ctx, const char *name, cl_event first, cl_event last);
+/* ---- end fft.c ------------------------------------------------------------------- */
 
 /* ---- frames and sparse coding (issue 7: frames.c, dfp.c, sparse.c) ---------------- */
 /* dtype of `acc` in the kernels: f64 where the device has it, else f32. */

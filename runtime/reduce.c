@@ -102,16 +102,6 @@ static rdn_status tree_lws(rdn_ctx *ctx, cl_kernel k, const char *name, size_t *
   return RDN_OK;
 }
 
-static rdn_status float_input(rdn_ctx *ctx, const char *fn, const char *arg,
-                              const rdn_tensor *t) {
-  rdn_status s = rdn__tensor_arg(ctx, fn, arg, t);
-  if (s != RDN_OK) return s;
-  if (!rdn__is_float(t->dtype))
-    return rdn__fail(ctx, RDN_EINVAL, "%s: '%s' is %s, want f32, f64 or c64", fn, arg,
-                     rdn_dtype_name(t->dtype));
-  return RDN_OK;
-}
-
 /* op 0: sum, 1: sum of squares.  Partials, then one work-item adds them. */
 static rdn_status reduce_all(rdn_ctx *ctx, const char *fn, const rdn_tensor *x, int op,
                              double *out) {
@@ -121,7 +111,7 @@ static rdn_status reduce_all(rdn_ctx *ctx, const char *fn, const rdn_tensor *x, 
   if (!ctx) return RDN_EINVAL;
   if (!out) return rdn__fail(ctx, RDN_EINVAL, "%s: 'out' is NULL", fn);
   *out = 0;
-  if ((s = float_input(ctx, fn, "x", x)) != RDN_OK) return s;
+  if ((s = rdn__float_arg(ctx, fn, "x", x)) != RDN_OK) return s;
   int tree = use_tree(ctx);
   const char *name = tree ? (op ? "sumsq_tree" : "sum_tree") : (op ? "sumsq_chunks" : "sum_chunks");
   if ((s = rdn__kernel(ctx, "reduce", x->dtype, NULL, name, &k)) != RDN_OK) return s;
@@ -236,7 +226,7 @@ rdn_status rdn_row_norms(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x) {
   cl_kernel k;
   cl_mem scr;
   if (!ctx) return RDN_EINVAL;
-  if ((s = float_input(ctx, fn, "x", x)) != RDN_OK) return s;
+  if ((s = rdn__float_arg(ctx, fn, "x", x)) != RDN_OK) return s;
   if ((s = rdn__tensor_arg(ctx, fn, "out", out)) != RDN_OK) return s;
   size_t rows = x->shape[0], cols = rdn__flat_cols(x);
   if (out->dtype != real_of(x->dtype))
@@ -274,7 +264,7 @@ rdn_status rdn_normalize_rows(rdn_ctx *ctx, rdn_tensor *x, double clamp) {
   cl_kernel k;
   cl_mem scr;
   if (!ctx) return RDN_EINVAL;
-  if ((s = float_input(ctx, fn, "x", x)) != RDN_OK) return s;
+  if ((s = rdn__float_arg(ctx, fn, "x", x)) != RDN_OK) return s;
   if (!(clamp > 0) || clamp > 1e300)
     return rdn__fail(ctx, RDN_EINVAL, "%s: 'clamp' must be positive and finite: %g", fn, clamp);
   size_t rows = x->shape[0], cols = rdn__flat_cols(x);
