@@ -811,6 +811,25 @@ RDN_API rdn_status rdn_spectral_layer(rdn_ctx *ctx, rdn_tensor *v, const rdn_ten
                                       const double *gamma, double eta, double lambda,
                                       const rdn_tensor *labels, rdn_tensor *pi_out,
                                       const rdn_spectral_geom *g);
+/* Woodbury form of the class operators (SPEC §1.11), for classes with fewer samples than
+** channels (m_j < C):  C^j(p) v = a_j (v - V_j(p) (I/a_j + V_j(p)^H V_j(p))^-1 V_j(p)^H v)
+** with the class spectra V_j(p) (C x m_j) stored class-major and the m_j x m_j inverses
+** (batched Cholesky over the F frequencies per class); E stays direct (C x C).  Memory:
+** (F C^2 + F m C + F sum m_j^2) c64 instead of (k+1) F C^2 (rdn_spectral_wb_bytes).
+** create takes the arguments of rdn_spectral_operators (same gamma, rates and errors);
+** rdn_spectral_layer_wb is rdn_spectral_layer with these operators (same results up to
+** rounding).  The object keeps its tensors until destroy. */
+typedef struct rdn_spectral_wb rdn_spectral_wb;
+RDN_API rdn_status rdn_spectral_wb_create(rdn_ctx *ctx, rdn_spectral_wb **out, double *gamma,
+                                          double *rates, const rdn_tensor *v,
+                                          const rdn_tensor *labels, int k, double eps_sq,
+                                          const rdn_spectral_geom *g);
+RDN_API void rdn_spectral_wb_destroy(rdn_spectral_wb *wb);
+RDN_API size_t rdn_spectral_wb_bytes(const rdn_spectral_wb *wb);
+RDN_API rdn_status rdn_spectral_layer_wb(rdn_ctx *ctx, rdn_tensor *v, const rdn_spectral_wb *wb,
+                                         const double *gamma, double eta, double lambda,
+                                         const rdn_tensor *labels, rdn_tensor *pi_out,
+                                         const rdn_spectral_geom *g);
 /* Lifting filters (SPEC §1.6), direct circular cross-correlation on the device:
 **   1-D: x [m, Cin, T], w [Cout, Cin, k] -> out [m, Cout, T],
 **        out[s, o, t] = act(sum_{c, a} w[o, c, a] x[s, c, (t + a) mod T]);

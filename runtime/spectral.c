@@ -292,21 +292,208 @@ done:
   return s;
 }
 
+/* Woodbury class operators (SPEC §1.11): E direct, class j through its spectra. */
+struct rdn_spectral_wb {
+  int k;
+  size_t f, m, c, mmax;
+  rdn_tensor *e;      /* c64 [F, C, C]: conj E(p), as w[0] of rdn_spectral_operators */
+  rdn_tensor *zs;     /* c64 [F m, C]: class j's rows [zoff_j, + F m_j) are Z_j [F, m_j, C] */
+  rdn_tensor *ninv;   /* c64 [F sum m_j^2]: from noff_j, N_j(p) = (I/a_j + Z_j Z_j^H)^-1 */
+  size_t cnt[MAXK], zoff[MAXK], noff[MAXK];
+  double alpha[MAXK];
+};
+
+/* A view [a, b, c] of the elements [off, off + a b c) of the 1-D or 2-D tensor t. */
+static rdn_status sub3(rdn_tensor **out, rdn_tensor *t, size_t off, size_t a, size_t b,
+                       size_t c) {
+  size_t flat[1] = { rdn_tensor_numel(t) }, sh[3] = { a, b, c };
+  rdn_tensor *f1 = NULL, *r = NULL;
+  rdn_status s;
+  if ((s = rdn_tensor_reshape(&f1, t, 1, flat)) == RDN_OK &&
+      (s = rdn_tensor_rows(&r, f1, off, a * b * c)) == RDN_OK)
+    s = rdn_tensor_reshape(out, r, 3, sh);
+  rdn_tensor_release(f1);
+  rdn_tensor_release(r);
+  return s;
+}
+
+/* E = conj a (I + a Sigma)^-1 into e [F, C, C] (Gram, Cholesky, logdet, inverse). */
+static rdn_status e_operator(rdn_ctx *ctx, rdn_tensor *e, const rdn_tensor *v, double a,
+                             double *ld, size_t f) {
+  rdn_status s;
+  if ((s = rdn_gram(ctx, e, v, RDN_GRAM_COLS, a, 1.0)) != RDN_OK ||
+      (s = rdn_cholesky(ctx, e)) != RDN_OK || (s = rdn_chol_logdet(ctx, ld, f, e)) != RDN_OK ||
+      (s = rdn_chol_inverse(ctx, e)) != RDN_OK)
+    return s;
+  return rdn_scale(ctx, e, a);
+}
+
+/* Class-major gather of v [F m, C] rows: class j, frequency p, its i-th sample. */
+static rdn_status class_sort(rdn_ctx *ctx, const char *fn, rdn_spectral_wb *wb,
+                             const rdn_tensor *v, const rdn_tensor *labels) {
+  size_t f = wb->f, m = wb->m, pos[MAXK], sh[1] = { f * m }, s2[2] = { f * m, wb->c };
+  int *lab = malloc(m * sizeof *lab), *idx = malloc(f * m * sizeof *idx);
+  rdn_tensor *it = NULL, *v2 = NULL;
+  rdn_status s = RDN_OK;
+  if (!lab || !idx) {
+    s = rdn__fail(ctx, RDN_ENOMEM, "%s: out of host memory", fn);
+    goto done;
+  }
+  if ((s = rdn_tensor_read(labels, lab, m * sizeof *lab)) != RDN_OK) goto done;
+  for (int j = 0; j < wb->k; j++) pos[j] = 0;
+  for (size_t i = 0; i < m; i++) {      /* an index table (geometry), not data */
+    size_t j = (size_t)lab[i], base = wb->zoff[j] / wb->c;
+    for (size_t p = 0; p < f; p++) idx[base + p * wb->cnt[j] + pos[j]] = (int)(p * m + i);
+    pos[j]++;
+  }
+  if ((s = rdn_tensor_new(ctx, &it, RDN_I32, 1, sh)) == RDN_OK &&
+      (s = rdn_tensor_write(it, idx, f * m * sizeof *idx)) == RDN_OK &&
+      (s = rdn_tensor_reshape(&v2, (rdn_tensor *)v, 2, s2)) == RDN_OK)
+    s = rdn_gather_rows(ctx, wb->zs, v2, it);
+done:
+  free(lab);
+  free(idx);
+  rdn_tensor_release(it);
+  rdn_tensor_release(v2);
+  return s;
+}
+
+rdn_status rdn_spectral_wb_create(rdn_ctx *ctx, rdn_spectral_wb **out, double *gamma,
+                                  double *rates, const rdn_tensor *v,
+                                  const rdn_tensor *labels, int k, double eps_sq,
+                                  const rdn_spectral_geom *g) {
+  const char *fn = "rdn_spectral_wb_create";
+  size_t m, c;
+  long cnt[MAXK];
+  rdn_status s;
+  if (!ctx) return RDN_EINVAL;
+  if (!out) return rdn__fail(ctx, RDN_EINVAL, "%s: 'out' is NULL", fn);
+  *out = NULL;
+  if ((s = need_spectra(ctx, fn, v, g, &m, &c)) != RDN_OK) return s;
+  if (!(eps_sq > 0 && isfinite(eps_sq)))
+    return rdn__fail(ctx, RDN_EINVAL, "%s: eps_sq must be positive and finite, got %g", fn,
+                     eps_sq);
+  if ((s = need_labels(ctx, fn, labels, m, k, cnt)) != RDN_OK) return s;
+  if ((s = rdn__check_finite(ctx, fn, v, "v")) != RDN_OK) return s;
+  size_t f = rdn_spectral_nfreq(g), sq = 0;
+  rdn_spectral_wb *wb = calloc(1, sizeof *wb);
+  double *ld = malloc(f * sizeof *ld), *ldj = malloc(f * sizeof *ldj);
+  if (!wb || !ld || !ldj) {
+    free(wb);
+    free(ld);
+    free(ldj);
+    return rdn__fail(ctx, RDN_ENOMEM, "%s: out of host memory", fn);
+  }
+  wb->k = k;
+  wb->f = f;
+  wb->m = m;
+  wb->c = c;
+  for (int j = 0; j < k; j++) {
+    wb->cnt[j] = (size_t)cnt[j];
+    wb->zoff[j] = j ? wb->zoff[j - 1] + f * wb->cnt[j - 1] * c : 0;
+    wb->noff[j] = f * sq;
+    sq += wb->cnt[j] * wb->cnt[j];
+    wb->alpha[j + 1] = (double)c / ((double)cnt[j] * eps_sq);
+    if (wb->cnt[j] > wb->mmax) wb->mmax = wb->cnt[j];
+  }
+  wb->alpha[0] = (double)c / ((double)m * eps_sq);
+  size_t se[3] = { f, c, c }, sz[2] = { f * m, c }, sn[1] = { f * sq };
+  double rc = 0, n = (double)rows_of(g) * (double)g->w;
+  if ((s = rdn_tensor_new(ctx, &wb->e, RDN_C64, 3, se)) != RDN_OK ||
+      (s = rdn_tensor_new(ctx, &wb->zs, RDN_C64, 2, sz)) != RDN_OK ||
+      (s = rdn_tensor_new(ctx, &wb->ninv, RDN_C64, 1, sn)) != RDN_OK ||
+      (s = e_operator(ctx, wb->e, v, wb->alpha[0], ld, f)) != RDN_OK ||
+      (s = class_sort(ctx, fn, wb, v, labels)) != RDN_OK)
+    goto done;
+  /* N_j = (I / a_j + Z_j Z_j^H)^-1; logdet(I + a_j Z_j^H Z_j) = m_j log a_j + logdet(N_j^-1) */
+  for (int j = 0; j < k && s == RDN_OK; j++) {
+    size_t mj = wb->cnt[j];
+    rdn_tensor *z = NULL, *nj = NULL;
+    if ((s = sub3(&z, wb->zs, wb->zoff[j], f, mj, c)) == RDN_OK &&
+        (s = sub3(&nj, wb->ninv, wb->noff[j], f, mj, mj)) == RDN_OK &&
+        (s = rdn_gram(ctx, nj, z, RDN_GRAM_ROWS, 1.0, 1 / wb->alpha[j + 1])) == RDN_OK &&
+        (s = rdn_cholesky(ctx, nj)) == RDN_OK && (s = rdn_chol_logdet(ctx, ldj, f, nj)) == RDN_OK)
+      s = rdn_chol_inverse(ctx, nj);
+    for (size_t p = 0; p < f; p++) ldj[p] += (double)mj * log(wb->alpha[j + 1]);
+    rc += (double)mj / (double)m * freq_sum(g, ldj) / (2 * n);
+    if (gamma) gamma[j] = (double)mj / (double)m;
+    rdn_tensor_release(z);
+    rdn_tensor_release(nj);
+  }
+  if (s == RDN_OK && rates) {
+    rates[0] = freq_sum(g, ld) / (2 * n);
+    rates[1] = rc;
+    rates[2] = rates[0] - rc;
+  }
+done:
+  free(ld);
+  free(ldj);
+  if (s == RDN_OK) *out = wb;
+  else rdn_spectral_wb_destroy(wb);
+  return s;
+}
+
+void rdn_spectral_wb_destroy(rdn_spectral_wb *wb) {
+  if (!wb) return;
+  rdn_tensor_release(wb->e);
+  rdn_tensor_release(wb->zs);
+  rdn_tensor_release(wb->ninv);
+  free(wb);
+}
+
+size_t rdn_spectral_wb_bytes(const rdn_spectral_wb *wb) {
+  if (!wb) return 0;
+  return (rdn_tensor_numel(wb->e) + rdn_tensor_numel(wb->zs) + rdn_tensor_numel(wb->ninv)) * 8;
+}
+
 /* A device buffer of n acc values (double where the device has fp64). */
 static cl_mem acc_buffer(rdn_ctx *ctx, const char *fn, size_t n, rdn_status *st) {
   return rdn__buffer(ctx, fn, n * (ctx->info.has_fp64 ? 8 : 4), st);
 }
 
+/* The operators a layer applies: w [(k+1) F, C, C] (direct), or wb with two scratch
+** tensors of fc m mmax elements (Woodbury). */
+typedef struct {
+  rdn_tensor *wall;
+  const rdn_spectral_wb *wb;
+  rdn_tensor *t1, *t2;
+} op_src;
+
+/* pc = (C^j v)^T for the rows v of vc [fc, m, C] at frequencies [f0, f0 + fc) by
+** Woodbury: a_j (v^T - ((v^T Z_j^H) N_j) Z_j), three batched GEMMs (m_j inner size). */
+static rdn_status apply_wb(rdn_ctx *ctx, const op_src *o, rdn_tensor *vc, rdn_tensor *pc,
+                           size_t f0, size_t fc, int j) {
+  const rdn_spectral_wb *wb = o->wb;
+  size_t mj = wb->cnt[j - 1], m = wb->m, c = wb->c;
+  rdn_tensor *z = NULL, *n = NULL, *a = NULL, *b = NULL;
+  rdn_status s;
+  if ((s = sub3(&z, wb->zs, wb->zoff[j - 1] + f0 * mj * c, fc, mj, c)) == RDN_OK &&
+      (s = sub3(&n, wb->ninv, wb->noff[j - 1] + f0 * mj * mj, fc, mj, mj)) == RDN_OK &&
+      (s = sub3(&a, o->t1, 0, fc, m, mj)) == RDN_OK &&
+      (s = sub3(&b, o->t2, 0, fc, m, mj)) == RDN_OK &&
+      (s = rdn_gemm(ctx, RDN_NOTRANS, RDN_CONJTRANS, 1.0, vc, z, 0.0, a)) == RDN_OK &&
+      (s = rdn_gemm(ctx, RDN_NOTRANS, RDN_NOTRANS, 1.0, a, n, 0.0, b)) == RDN_OK &&
+      (s = rdn_tensor_copy(pc, vc)) == RDN_OK)
+    s = rdn_gemm(ctx, RDN_NOTRANS, RDN_NOTRANS, -wb->alpha[j], b, z, wb->alpha[j], pc);
+  rdn_tensor_release(z);
+  rdn_tensor_release(n);
+  rdn_tensor_release(a);
+  rdn_tensor_release(b);
+  return s;
+}
+
 /* p_j = v_chunk conj(Op_j) for j in [j0, k]: batched complex GEMMs over the chunk's
 ** frequencies [f0, f0 + fc); p is the scratch [(k+1) fcmax, m, C]. */
-static rdn_status apply_ops(rdn_ctx *ctx, rdn_tensor *vall, rdn_tensor *wall, rdn_tensor *p,
+static rdn_status apply_ops(rdn_ctx *ctx, rdn_tensor *vall, const op_src *o, rdn_tensor *p,
                             size_t f, size_t f0, size_t fc, int j0, int k) {
   rdn_status s = RDN_OK;
   rdn_tensor *vc = NULL, *wc = NULL, *pc = NULL;
   if ((s = rdn_tensor_rows(&vc, vall, f0, fc)) != RDN_OK) return s;
   for (int j = j0; j <= k && s == RDN_OK; j++) {
-    if ((s = rdn_tensor_rows(&wc, wall, (size_t)j * f + f0, fc)) == RDN_OK &&
-        (s = rdn_tensor_rows(&pc, p, (size_t)j * fc, fc)) == RDN_OK)
+    if ((s = rdn_tensor_rows(&pc, p, (size_t)j * fc, fc)) != RDN_OK) break;
+    if (o->wb && j > 0)
+      s = apply_wb(ctx, o, vc, pc, f0, fc, j);
+    else if ((s = rdn_tensor_rows(&wc, o->wall, (size_t)j * f + f0, fc)) == RDN_OK)
       s = rdn_gemm(ctx, RDN_NOTRANS, RDN_NOTRANS, 1.0, vc, wc, 0.0, pc);
     rdn_tensor_release(wc);
     rdn_tensor_release(pc);
@@ -316,25 +503,27 @@ static rdn_status apply_ops(rdn_ctx *ctx, rdn_tensor *vall, rdn_tensor *wall, rd
   return s;
 }
 
-rdn_status rdn_spectral_layer(rdn_ctx *ctx, rdn_tensor *v, const rdn_tensor *w,
-                              const double *gamma, double eta, double lambda,
-                              const rdn_tensor *labels, rdn_tensor *pi_out,
-                              const rdn_spectral_geom *g) {
-  const char *fn = "rdn_spectral_layer";
+static rdn_status layer_body(rdn_ctx *ctx, const char *fn, rdn_tensor *v, op_src *o,
+                             size_t m, size_t c, int k, const double *gamma, double eta,
+                             double lambda, const rdn_tensor *labels, rdn_tensor *pi_out,
+                             const rdn_spectral_geom *g);
+
+/* Frequencies per chunk: the applied operators of a chunk fit CHUNK_BYTES (env
+** RDN_SPECTRAL_CHUNK=n forces n, to exercise the two-pass path). */
+static size_t chunk_freqs(int k, size_t m, size_t c, size_t f) {
+  size_t fc = CHUNK_BYTES / ((size_t)(k + 1) * m * c * 8);
+  const char *env = getenv("RDN_SPECTRAL_CHUNK");
+  if (env && atol(env) > 0) fc = (size_t)atol(env);
+  return fc < 1 ? 1 : fc > f ? f : fc;
+}
+
+/* Checks of the layer arguments shared by the direct and Woodbury forms (w: k + 1). */
+static rdn_status layer_args(rdn_ctx *ctx, const char *fn, size_t m, int k,
+                             const double *gamma, double eta, double lambda,
+                             const rdn_tensor *labels, rdn_tensor *pi_out) {
   char a[96];
-  size_t m, c;
-  rdn_status s;
   long cnt[MAXK];
-  if (!ctx) return RDN_EINVAL;
-  if ((s = need_spectra(ctx, fn, v, g, &m, &c)) != RDN_OK) return s;
-  size_t f = rdn_spectral_nfreq(g);
-  if ((s = need_tensor(ctx, fn, "w", w, RDN_C64)) != RDN_OK) return s;
-  if (w->ndim != 4 || w->shape[0] < 2 || w->shape[0] > MAXK + 1 || w->shape[1] != f ||
-      w->shape[2] != c || w->shape[3] != c)
-    return rdn__fail(ctx, RDN_EINVAL, "%s: shape mismatch: 'w' must be c64 [k+1 x %zu x %zu x "
-                     "%zu] (2 <= k+1 <= %d), got %s", fn, f, c, c, MAXK + 1,
-                     rdn_tensor_shape_str(w, a, sizeof a));
-  int k = (int)w->shape[0] - 1;
+  rdn_status s;
   if (!gamma) return rdn__fail(ctx, RDN_EINVAL, "%s: 'gamma' is NULL", fn);
   for (int j = 0; j < k; j++)
     if (!(gamma[j] >= 0 && gamma[j] <= 1))
@@ -350,16 +539,75 @@ rdn_status rdn_spectral_layer(rdn_ctx *ctx, rdn_tensor *v, const rdn_tensor *w,
       return rdn__fail(ctx, RDN_EINVAL, "%s: 'pi_out' must be f32 [%zu x %d], got %s", fn, m, k,
                        rdn_tensor_shape_str(pi_out, a, sizeof a));
   }
-  /* frequencies per chunk: the applied operators of a chunk fit CHUNK_BYTES (env
-  ** RDN_SPECTRAL_CHUNK=n forces n, to exercise the two-pass path) */
-  size_t per = (size_t)(k + 1) * m * c * 8, fc = CHUNK_BYTES / per;
-  const char *env = getenv("RDN_SPECTRAL_CHUNK");
-  if (env && atol(env) > 0) fc = (size_t)atol(env);
-  if (fc < 1) fc = 1;
-  if (fc > f) fc = f;
+  return RDN_OK;
+}
+
+rdn_status rdn_spectral_layer(rdn_ctx *ctx, rdn_tensor *v, const rdn_tensor *w,
+                              const double *gamma, double eta, double lambda,
+                              const rdn_tensor *labels, rdn_tensor *pi_out,
+                              const rdn_spectral_geom *g) {
+  const char *fn = "rdn_spectral_layer";
+  char a[96];
+  size_t m, c;
+  rdn_status s;
+  if (!ctx) return RDN_EINVAL;
+  if ((s = need_spectra(ctx, fn, v, g, &m, &c)) != RDN_OK) return s;
+  size_t f = rdn_spectral_nfreq(g);
+  if ((s = need_tensor(ctx, fn, "w", w, RDN_C64)) != RDN_OK) return s;
+  if (w->ndim != 4 || w->shape[0] < 2 || w->shape[0] > MAXK + 1 || w->shape[1] != f ||
+      w->shape[2] != c || w->shape[3] != c)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: shape mismatch: 'w' must be c64 [k+1 x %zu x %zu x "
+                     "%zu] (2 <= k+1 <= %d), got %s", fn, f, c, c, MAXK + 1,
+                     rdn_tensor_shape_str(w, a, sizeof a));
+  int k = (int)w->shape[0] - 1;
+  if ((s = layer_args(ctx, fn, m, k, gamma, eta, lambda, labels, pi_out)) != RDN_OK) return s;
+  size_t s3[3] = { (size_t)(k + 1) * f, c, c };
+  op_src o = { NULL, NULL, NULL, NULL };
+  if ((s = rdn_tensor_reshape(&o.wall, (rdn_tensor *)w, 3, s3)) != RDN_OK) return s;
+  s = layer_body(ctx, fn, v, &o, m, c, k, gamma, eta, lambda, labels, pi_out, g);
+  rdn_tensor_release(o.wall);
+  return s;
+}
+
+rdn_status rdn_spectral_layer_wb(rdn_ctx *ctx, rdn_tensor *v, const rdn_spectral_wb *wb,
+                                 const double *gamma, double eta, double lambda,
+                                 const rdn_tensor *labels, rdn_tensor *pi_out,
+                                 const rdn_spectral_geom *g) {
+  const char *fn = "rdn_spectral_layer_wb";
+  size_t m, c;
+  rdn_status s;
+  if (!ctx) return RDN_EINVAL;
+  if ((s = need_spectra(ctx, fn, v, g, &m, &c)) != RDN_OK) return s;
+  if (!wb) return rdn__fail(ctx, RDN_EINVAL, "%s: 'wb' is NULL", fn);
+  if (wb->f != rdn_spectral_nfreq(g) || wb->c != c)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: shape mismatch: the operators were built for %zu "
+                     "frequencies and C = %zu, v has %zu and C = %zu", fn, wb->f, wb->c,
+                     rdn_spectral_nfreq(g), c);
+  if ((s = layer_args(ctx, fn, m, wb->k, gamma, eta, lambda, labels, pi_out)) != RDN_OK)
+    return s;
+  size_t f = wb->f, n = chunk_freqs(wb->k, m, c, f) * m * wb->mmax;
+  size_t s3[3] = { f, c, c }, s1[1] = { n };
+  op_src o = { NULL, wb, NULL, NULL };
+  if ((s = rdn_tensor_reshape(&o.wall, wb->e, 3, s3)) == RDN_OK &&
+      (s = rdn_tensor_new(ctx, &o.t1, RDN_C64, 1, s1)) == RDN_OK &&
+      (s = rdn_tensor_new(ctx, &o.t2, RDN_C64, 1, s1)) == RDN_OK)
+    s = layer_body(ctx, fn, v, &o, m, c, wb->k, gamma, eta, lambda, labels, pi_out, g);
+  rdn_tensor_release(o.wall);
+  rdn_tensor_release(o.t1);
+  rdn_tensor_release(o.t2);
+  return s;
+}
+
+static rdn_status layer_body(rdn_ctx *ctx, const char *fn, rdn_tensor *v, op_src *o,
+                             size_t m, size_t c, int k, const double *gamma, double eta,
+                             double lambda, const rdn_tensor *labels, rdn_tensor *pi_out,
+                             const rdn_spectral_geom *g) {
+  rdn_status s;
+  size_t f = rdn_spectral_nfreq(g);
+  size_t fc = chunk_freqs(k, m, c, f);
   int single = fc == f, soft = labels == NULL;
   size_t s3[3] = { f * m, 0, 0 };
-  rdn_tensor *p = NULL, *vall = NULL, *wall = NULL;
+  rdn_tensor *p = NULL, *vall = NULL;
   cl_mem nrm = NULL, nv = NULL, beta = NULL, gam = NULL;
   cl_kernel kn, km, ku, kr;
   float gf[MAXK];
@@ -367,8 +615,6 @@ rdn_status rdn_spectral_layer(rdn_ctx *ctx, rdn_tensor *v, const rdn_tensor *w,
   if ((s = new_tensor(ctx, &p, RDN_C64, (size_t)(k + 1) * fc, m, c)) != RDN_OK) return s;
   s3[0] = f; s3[1] = m; s3[2] = c;
   if ((s = rdn_tensor_reshape(&vall, v, 3, s3)) != RDN_OK) goto done;
-  s3[0] = (size_t)(k + 1) * f; s3[1] = c;
-  if ((s = rdn_tensor_reshape(&wall, (rdn_tensor *)w, 3, s3)) != RDN_OK) goto done;
   if (!(nrm = acc_buffer(ctx, fn, m * (size_t)k, &s)) || !(nv = acc_buffer(ctx, fn, m, &s)) ||
       !(beta = rdn__buffer(ctx, fn, m * (size_t)k * 4, &s)) ||
       !(gam = rdn__buffer(ctx, fn, (size_t)k * 4, &s)))
@@ -388,7 +634,7 @@ rdn_status rdn_spectral_layer(rdn_ctx *ctx, rdn_tensor *v, const rdn_tensor *w,
     cl_ulong n = f - f0 < fc ? f - f0 : fc, fo = f0;
     size_t gws = m * (size_t)k;
     acc1 = f0 > 0;
-    if ((s = apply_ops(ctx, vall, wall, p, f, f0, n, single ? 0 : 1, k)) == RDN_OK &&
+    if ((s = apply_ops(ctx, vall, o, p, f, f0, n, single ? 0 : 1, k)) == RDN_OK &&
         (s = RDN_ARGS(ctx, kn, "spec_cnorm", RDN_ARG(p->buf), RDN_ARG(po), RDN_ARG(n),
                       RDN_ARG(fo), RDN_ARG(mm), RDN_ARG(cc), RDN_ARG(kk), RDN_ARG(qc),
                       RDN_ARG(ww), RDN_ARG(half), RDN_ARG(nrm), RDN_ARG(acc1))) == RDN_OK)
@@ -414,7 +660,7 @@ rdn_status rdn_spectral_layer(rdn_ctx *ctx, rdn_tensor *v, const rdn_tensor *w,
     size_t gws = m;
     vo = v->offset + f0 * m * c;
     acc1 = f0 > 0;
-    if ((single && soft) || (s = apply_ops(ctx, vall, wall, p, f, f0, n, 0, k)) == RDN_OK) {
+    if ((single && soft) || (s = apply_ops(ctx, vall, o, p, f, f0, n, 0, k)) == RDN_OK) {
       if ((s = RDN_ARGS(ctx, ku, "spec_update", RDN_ARG(v->buf), RDN_ARG(vo), RDN_ARG(p->buf),
                         RDN_ARG(po), RDN_ARG(n), RDN_ARG(fo), RDN_ARG(mm), RDN_ARG(cc),
                         RDN_ARG(kk), RDN_ARG(fe), RDN_ARG(beta), RDN_ARG(qc), RDN_ARG(ww),
@@ -437,7 +683,6 @@ done:
   if (gam) clReleaseMemObject(gam);
   rdn_tensor_release(p);
   rdn_tensor_release(vall);
-  rdn_tensor_release(wall);
   return s;
 }
 

@@ -379,6 +379,75 @@ done:
   rdn_tensor_release(bad);
 }
 
+/* Woodbury class operators (m_j < C) = the direct form: rates, memberships and the
+** layer output, soft and hard membership, one pass and chunked; unbalanced classes. */
+static void test_woodbury(rdn_ctx *ctx, dims d) {
+  rdn_spectral_geom g = geom(d, 1);
+  int n = d.c * d.h * d.w;
+  size_t tot = (size_t)d.m * n, f = rdn_spectral_nfreq(&g);
+  size_t ws[4] = { (size_t)d.k + 1, f, (size_t)d.c, (size_t)d.c }, ys[1] = { (size_t)d.m };
+  size_t ps[2] = { (size_t)d.m, (size_t)d.k };
+  double *x = malloc(sizeof *x * tot), *yd = malloc(sizeof *yd * d.m), g1[64], g2[64];
+  double r1[3], r2[3];
+  int *y = malloc(sizeof *y * d.m);
+  random_set(d, 31, x, y);
+  for (int i = 0; i < d.m; i++) yd[i] = i < d.k ? i : (i * 7) % d.k;   /* unbalanced */
+  rdn_tensor *w = NULL, *p1 = NULL, *p2 = NULL, *yt = th_tensor(ctx, RDN_I32, 1, ys, yd);
+  rdn_tensor *v1 = spectra(ctx, d, &g), *v2 = spectra(ctx, d, &g), *xt = signals(ctx, d, x);
+  rdn_spectral_wb *wb = NULL;
+  if (!CHECK_OK(ctx, rdn_tensor_new(ctx, &w, RDN_C64, 4, ws)) ||
+      !CHECK_OK(ctx, rdn_tensor_new(ctx, &p1, RDN_F32, 2, ps)) ||
+      !CHECK_OK(ctx, rdn_tensor_new(ctx, &p2, RDN_F32, 2, ps)) ||
+      !CHECK_OK(ctx, rdn_spectral_enter(ctx, v1, xt, &g)) ||
+      !CHECK_OK(ctx, rdn_spectral_operators(ctx, w, g1, r1, v1, yt, d.k, 0.1, &g)) ||
+      !CHECK_OK(ctx, rdn_spectral_wb_create(ctx, &wb, g2, r2, v1, yt, d.k, 0.1, &g)))
+    goto done;
+  double er = 0, eg = 0;
+  for (int i = 0; i < 3; i++) er = fmax(er, fabs(r1[i] - r2[i]) / (1 + fabs(r1[i])));
+  for (int j = 0; j < d.k; j++) eg = fmax(eg, fabs(g1[j] - g2[j]));
+  CHECK(er < 1e-5 && eg == 0, "%dx%d C=%d: Woodbury rates = direct: %g", d.h, d.w, d.c, er);
+  size_t want = (f * d.c * d.c + f * d.m * d.c) * 8, sq = 0;
+  long cnt[64] = { 0 };
+  for (int i = 0; i < d.m; i++) cnt[(int)yd[i]]++;
+  for (int j = 0; j < d.k; j++) sq += (size_t)(cnt[j] * cnt[j]);
+  CHECK(rdn_spectral_wb_bytes(wb) == want + f * sq * 8, "Woodbury bytes %zu", 
+        rdn_spectral_wb_bytes(wb));
+  for (int mode = 0; mode < 3; mode++) {
+    if (mode == 2) setenv("RDN_SPECTRAL_CHUNK", "2", 1);
+    const rdn_tensor *lab = mode == 1 ? yt : NULL;
+    if (!CHECK_OK(ctx, rdn_spectral_enter(ctx, v1, xt, &g)) ||
+        !CHECK_OK(ctx, rdn_spectral_enter(ctx, v2, xt, &g)) ||
+        !CHECK_OK(ctx, rdn_spectral_layer(ctx, v1, w, g1, 0.5, 5, lab, p1, &g)) ||
+        !CHECK_OK(ctx, rdn_spectral_layer_wb(ctx, v2, wb, g2, 0.5, 5, lab, p2, &g)))
+      break;
+    double *a = th_read(v1), *b = th_read(v2), *pa = th_read(p1), *pb = th_read(p2);
+    double ev = maxdiff(a, b, 2 * f * d.m * d.c), ep = maxdiff(pa, pb, (size_t)d.m * d.k);
+    CHECK(ev < 2e-5 && ep < 1e-4, "%dx%d C=%d %s: Woodbury layer = direct: v %g, pi %g", d.h,
+          d.w, d.c, mode == 0 ? "soft" : mode == 1 ? "labels" : "soft, chunked", ev, ep);
+    free(a); free(b); free(pa); free(pb);
+  }
+  unsetenv("RDN_SPECTRAL_CHUNK");
+  rdn_spectral_geom g3 = g;
+  g3.w = (size_t)d.w + 2;
+  CHECK_ERR(ctx, rdn_spectral_layer_wb(ctx, v2, NULL, g2, 0.5, 50, NULL, NULL, &g), RDN_EINVAL,
+            "'wb' is NULL");
+  CHECK_ERR(ctx, rdn_spectral_layer_wb(ctx, v2, wb, g2, -1, 50, NULL, NULL, &g), RDN_EINVAL,
+            "eta must be positive and finite, got -1");
+  CHECK_ERR(ctx, rdn_spectral_layer_wb(ctx, v2, wb, g2, 0.5, 50, NULL, NULL, &g3), RDN_EINVAL,
+            "'v' must be c64");
+  CHECK_ERR(ctx, rdn_spectral_wb_create(ctx, NULL, g2, r2, v1, yt, d.k, 0.1, &g), RDN_EINVAL,
+            "'out' is NULL");
+  CHECK_ERR(ctx, rdn_spectral_wb_create(ctx, &wb, g2, r2, v1, yt, d.k, -1, &g), RDN_EINVAL,
+            "eps_sq must be positive and finite, got -1");
+  CHECK(wb == NULL, "a failed create leaves NULL");
+done:
+  rdn_spectral_wb_destroy(wb);
+  free(x); free(yd); free(y);
+  rdn_tensor_release(w); rdn_tensor_release(p1); rdn_tensor_release(p2);
+  rdn_tensor_release(yt); rdn_tensor_release(v1); rdn_tensor_release(v2);
+  rdn_tensor_release(xt);
+}
+
 /* Full-spectrum mode: after a layer, the C2C inverse FFT is real up to rounding. */
 static void test_imag(rdn_ctx *ctx) {
   dims d = { 12, 3, 1, 10, 2 };
@@ -625,6 +694,8 @@ int main(void) {
   test_shifts(ctx, (dims){ 8, 2, 4, 6, 2 });
   test_magnitude(ctx, (dims){ 5, 3, 1, 10, 2 });
   test_magnitude(ctx, (dims){ 4, 2, 4, 5, 2 });
+  test_woodbury(ctx, (dims){ 11, 6, 1, 8, 3 });
+  test_woodbury(ctx, (dims){ 9, 5, 3, 5, 2 });
   test_imag(ctx);
   test_lift(ctx, 0, 1);
   test_lift(ctx, 0, 0);
