@@ -3,7 +3,8 @@
 ** operators (per-frequency Hermitian Grams + one batched Cholesky/logdet/inverse over all
 ** (k+1) F matrices) and the applied layer (batched complex GEMMs + fused update), for 1-D
 ** C = 16, T = 64, m = 1000 and 2-D 28x28 with C = 35 and 75, m = 100 and 500 (k = 10), on
-** random unit-norm signals.  Baseline: the reference PyTorch times quoted in issue 5
+** random unit-norm signals; the Woodbury form (SPEC §1.11) at C = 75, m = 100 (10 per
+** class, the paper's setting).  Baseline: the reference PyTorch times quoted in issue 5
 ** (measured elsewhere, not on this machine): 1.9 s, 3.4 s (C = 35), 23 s (C = 75).
 */
 #include "benchutil.h"
@@ -69,6 +70,41 @@ static int layer(job *j) {
   return rdn_spectral_layer(ctx, j->v, j->w, j->gamma, 0.5, 500, NULL, NULL, &j->g) != RDN_OK;
 }
 
+static rdn_spectral_wb *wbo;
+
+static int ops_wb(job *j) {
+  rdn_spectral_wb_destroy(wbo);
+  wbo = NULL;
+  return rdn_spectral_wb_create(ctx, &wbo, j->gamma, NULL, j->v, j->y, K, 0.1, &j->g) != RDN_OK;
+}
+
+static int layer_wb(job *j) {
+  return rdn_spectral_layer_wb(ctx, j->v, wbo, j->gamma, 0.5, 500, NULL, NULL, &j->g) != RDN_OK;
+}
+
+/* The Woodbury form (m_j = m / K < C): class Grams m_j x m_j, inverses of m_j, three
+** thin GEMMs per class instead of one C x C. */
+static void run_wb(size_t c, size_t m, int reps) {
+  job j = { { 2, 28, 28, 1 }, m, c, NULL, NULL, NULL, { 0 } };
+  char shape[96];
+  if (setup(&j)) return;
+  double f = (double)rdn_spectral_nfreq(&j.g), cc = (double)c, mm = (double)m, mj = mm / K;
+  double gram = 8 * f * cc * cc * mm / 1e9 + 8 * f * mj * mj * cc * K / 1e9;
+  double chol = f * 4 * cc * cc * cc / 1e9 + K * f * 4 * mj * mj * mj / 1e9;
+  double apply = 8 * f * cc * cc * mm / 1e9 + K * 8 * f * mm * (2 * mj * cc + mj * mj) / 1e9;
+  double t_ops = wall(ops_wb, &j, reps), t_layer = wall(layer_wb, &j, reps);
+  snprintf(shape, sizeof shape, "C=%zu 28x28 m=%zu %.0fMiB", c, m,
+           (double)rdn_spectral_wb_bytes(wbo) / 1048576.0);
+  bu_row("2-D Woodbury ops", shape, t_ops, gram + chol, "GFLOP/s", -1);
+  bu_row("  apply", shape, t_layer, apply, "GFLOP/s", -1);
+  bu_row("  layer", shape, t_ops + t_layer, gram + chol + apply, "GFLOP/s", -1);
+  rdn_spectral_wb_destroy(wbo);
+  wbo = NULL;
+  rdn_tensor_release(j.v);
+  rdn_tensor_release(j.w);
+  rdn_tensor_release(j.y);
+}
+
 static void run(const char *name, int rank, size_t h, size_t w, size_t c, size_t m,
                 double ref_sec, int reps) {
   job j = { { rank, h, w, 1 }, m, c, NULL, NULL, NULL, { 0 } };
@@ -97,6 +133,7 @@ int main(void) {
   run("2-D operators", 2, 28, 28, 35, 500, 3.4, 1);
   run("2-D operators", 2, 28, 28, 75, 100, -1, 1);
   run("2-D operators", 2, 28, 28, 75, 500, 23, 1);
+  run_wb(75, 100, 1);
   rdn_ctx_destroy(ctx);
   return 0;
 }
