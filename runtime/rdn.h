@@ -826,6 +826,14 @@ RDN_API rdn_status rdn_spectral_wb_create(rdn_ctx *ctx, rdn_spectral_wb **out, d
                                           const rdn_spectral_geom *g);
 RDN_API void rdn_spectral_wb_destroy(rdn_spectral_wb *wb);
 RDN_API size_t rdn_spectral_wb_bytes(const rdn_spectral_wb *wb);
+/* Its tensors (borrowed: e c64 [F, C, C] = conj E, zs c64 [F m, C] the class-major spectra,
+** ninv c64 [F sum m_j^2] the inverses) and the k class counts, e.g. to save them; assemble
+** rebuilds the object from them (retained) with the eps_sq of the construction. */
+RDN_API void rdn_spectral_wb_parts(const rdn_spectral_wb *wb, rdn_tensor **e, rdn_tensor **zs,
+                                   rdn_tensor **ninv, size_t *counts);
+RDN_API rdn_status rdn_spectral_wb_assemble(rdn_ctx *ctx, rdn_spectral_wb **out, rdn_tensor *e,
+                                            rdn_tensor *zs, rdn_tensor *ninv,
+                                            const size_t *counts, int k, double eps_sq);
 RDN_API rdn_status rdn_spectral_layer_wb(rdn_ctx *ctx, rdn_tensor *v, const rdn_spectral_wb *wb,
                                          const double *gamma, double eta, double lambda,
                                          const rdn_tensor *labels, rdn_tensor *pi_out,

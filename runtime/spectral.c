@@ -446,6 +446,70 @@ size_t rdn_spectral_wb_bytes(const rdn_spectral_wb *wb) {
   return (rdn_tensor_numel(wb->e) + rdn_tensor_numel(wb->zs) + rdn_tensor_numel(wb->ninv)) * 8;
 }
 
+void rdn_spectral_wb_parts(const rdn_spectral_wb *wb, rdn_tensor **e, rdn_tensor **zs,
+                           rdn_tensor **ninv, size_t *counts) {
+  if (!wb) return;
+  if (e) *e = wb->e;
+  if (zs) *zs = wb->zs;
+  if (ninv) *ninv = wb->ninv;
+  for (int j = 0; counts && j < wb->k; j++) counts[j] = wb->cnt[j];
+}
+
+rdn_status rdn_spectral_wb_assemble(rdn_ctx *ctx, rdn_spectral_wb **out, rdn_tensor *e,
+                                    rdn_tensor *zs, rdn_tensor *ninv, const size_t *counts,
+                                    int k, double eps_sq) {
+  const char *fn = "rdn_spectral_wb_assemble";
+  char a[96], b[96], c3[96];
+  rdn_status s;
+  if (!ctx) return RDN_EINVAL;
+  if (!out) return rdn__fail(ctx, RDN_EINVAL, "%s: 'out' is NULL", fn);
+  *out = NULL;
+  if (!counts) return rdn__fail(ctx, RDN_EINVAL, "%s: 'counts' is NULL", fn);
+  if (k < 1 || k > MAXK)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: number of classes %d outside [1, %d]", fn, k, MAXK);
+  if (!(eps_sq > 0 && isfinite(eps_sq)))
+    return rdn__fail(ctx, RDN_EINVAL, "%s: eps_sq must be positive and finite, got %g", fn,
+                     eps_sq);
+  if ((s = need_tensor(ctx, fn, "e", e, RDN_C64)) != RDN_OK ||
+      (s = need_tensor(ctx, fn, "zs", zs, RDN_C64)) != RDN_OK ||
+      (s = need_tensor(ctx, fn, "ninv", ninv, RDN_C64)) != RDN_OK)
+    return s;
+  size_t m = 0, sq = 0, mmax = 0;
+  for (int j = 0; j < k; j++) {
+    if (counts[j] < 1)
+      return rdn__fail(ctx, RDN_EVALUE, "%s: empty class: class %d has no samples", fn, j);
+    m += counts[j];
+    sq += counts[j] * counts[j];
+    if (counts[j] > mmax) mmax = counts[j];
+  }
+  size_t f = e->ndim == 3 ? e->shape[0] : 0, c = e->ndim == 3 ? e->shape[1] : 0;
+  if (e->ndim != 3 || e->shape[2] != c || zs->ndim != 2 || zs->shape[0] != f * m ||
+      zs->shape[1] != c || rdn_tensor_numel(ninv) != f * sq)
+    return rdn__fail(ctx, RDN_EINVAL, "%s: shape mismatch: e %s, zs %s, ninv %s (want [F, C, "
+                     "C], [F m, C] and F sum m_j^2 = %zu F elements, m = %zu)", fn,
+                     rdn_tensor_shape_str(e, a, sizeof a), rdn_tensor_shape_str(zs, b, sizeof b),
+                     rdn_tensor_shape_str(ninv, c3, sizeof c3), sq, m);
+  rdn_spectral_wb *wb = calloc(1, sizeof *wb);
+  if (!wb) return rdn__fail(ctx, RDN_ENOMEM, "%s: out of host memory", fn);
+  wb->k = k;
+  wb->f = f;
+  wb->m = m;
+  wb->c = c;
+  wb->mmax = mmax;
+  wb->alpha[0] = (double)c / ((double)m * eps_sq);
+  for (int j = 0; j < k; j++) {
+    wb->cnt[j] = counts[j];
+    wb->zoff[j] = j ? wb->zoff[j - 1] + f * counts[j - 1] * c : 0;
+    wb->noff[j] = j ? wb->noff[j - 1] + f * counts[j - 1] * counts[j - 1] : 0;
+    wb->alpha[j + 1] = (double)c / ((double)counts[j] * eps_sq);
+  }
+  wb->e = rdn_tensor_retain(e);
+  wb->zs = rdn_tensor_retain(zs);
+  wb->ninv = rdn_tensor_retain(ninv);
+  *out = wb;
+  return RDN_OK;
+}
+
 /* A device buffer of n acc values (double where the device has fp64). */
 static cl_mem acc_buffer(rdn_ctx *ctx, const char *fn, size_t n, rdn_status *st) {
   return rdn__buffer(ctx, fn, n * (ctx->info.has_fp64 ? 8 : 4), st);

@@ -394,7 +394,7 @@ static void test_woodbury(rdn_ctx *ctx, dims d) {
   for (int i = 0; i < d.m; i++) yd[i] = i < d.k ? i : (i * 7) % d.k;   /* unbalanced */
   rdn_tensor *w = NULL, *p1 = NULL, *p2 = NULL, *yt = th_tensor(ctx, RDN_I32, 1, ys, yd);
   rdn_tensor *v1 = spectra(ctx, d, &g), *v2 = spectra(ctx, d, &g), *xt = signals(ctx, d, x);
-  rdn_spectral_wb *wb = NULL;
+  rdn_spectral_wb *wb = NULL, *wb2 = NULL;
   if (!CHECK_OK(ctx, rdn_tensor_new(ctx, &w, RDN_C64, 4, ws)) ||
       !CHECK_OK(ctx, rdn_tensor_new(ctx, &p1, RDN_F32, 2, ps)) ||
       !CHECK_OK(ctx, rdn_tensor_new(ctx, &p2, RDN_F32, 2, ps)) ||
@@ -427,6 +427,27 @@ static void test_woodbury(rdn_ctx *ctx, dims d) {
     free(a); free(b); free(pa); free(pb);
   }
   unsetenv("RDN_SPECTRAL_CHUNK");
+  /* rebuilt from its parts (what a saved model holds): the same layer */
+  rdn_tensor *pe = NULL, *pz = NULL, *pn = NULL;
+  size_t pc[64];
+  rdn_spectral_wb_parts(wb, &pe, &pz, &pn, pc);
+  if (CHECK_OK(ctx, rdn_spectral_wb_assemble(ctx, &wb2, pe, pz, pn, pc, d.k, 0.1)) &&
+      CHECK_OK(ctx, rdn_spectral_enter(ctx, v1, xt, &g)) &&
+      CHECK_OK(ctx, rdn_spectral_enter(ctx, v2, xt, &g)) &&
+      CHECK_OK(ctx, rdn_spectral_layer_wb(ctx, v1, wb, g2, 0.5, 5, NULL, NULL, &g)) &&
+      CHECK_OK(ctx, rdn_spectral_layer_wb(ctx, v2, wb2, g2, 0.5, 5, NULL, NULL, &g))) {
+    double *a = th_read(v1), *b = th_read(v2);
+    CHECK(maxdiff(a, b, 2 * f * d.m * d.c) == 0, "Woodbury operators rebuilt from their parts");
+    free(a);
+    free(b);
+  }
+  pc[0] = 0;
+  CHECK_ERR(ctx, rdn_spectral_wb_assemble(ctx, &wb2, pe, pz, pn, pc, d.k, 0.1), RDN_EVALUE,
+            "class 0 has no samples");
+  pc[0] = 100;
+  CHECK_ERR(ctx, rdn_spectral_wb_assemble(ctx, &wb2, pe, pz, pn, pc, d.k, 0.1), RDN_EINVAL,
+            "shape mismatch: e [");
+  CHECK(wb2 == NULL, "a failed assemble leaves NULL");
   rdn_spectral_geom g3 = g;
   g3.w = (size_t)d.w + 2;
   CHECK_ERR(ctx, rdn_spectral_layer_wb(ctx, v2, NULL, g2, 0.5, 50, NULL, NULL, &g), RDN_EINVAL,
@@ -442,6 +463,7 @@ static void test_woodbury(rdn_ctx *ctx, dims d) {
   CHECK(wb == NULL, "a failed create leaves NULL");
 done:
   rdn_spectral_wb_destroy(wb);
+  rdn_spectral_wb_destroy(wb2);
   free(x); free(yd); free(y);
   rdn_tensor_release(w); rdn_tensor_release(p1); rdn_tensor_release(p2);
   rdn_tensor_release(yt); rdn_tensor_release(v1); rdn_tensor_release(v2);
