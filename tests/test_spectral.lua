@@ -76,6 +76,27 @@ T.ok(back and maxdiff(back:forward(X), net:forward(X)) == 0, "load: identical fo
 local ulog = select(1, net:update(X, y, 0.2))
 T.ok(type(ulog) == "table", "update")
 
+-- Woodbury class operators (every class smaller than C: "auto"): same features as the
+-- direct form, memory (F C^2 + F m C + F sum m_j^2) 8 bytes, save / load, no update
+local Xw = rdn.randn { 12, 5, 8, seed = 12 }
+local yw = labels(12, 3)
+local nw = rdn.nn.ReduNet1D { layers = 2, lambda = 5 }
+local lw, Zw = nw:construct(Xw, yw, { quiet = true })
+local nd = rdn.nn.ReduNet1D { layers = 2, lambda = 5, woodbury = false }
+local ld, Zd = nd:construct(Xw, yw, { quiet = true })
+T.ok(nw.wb and not nd.wb, "woodbury = 'auto' picks the Woodbury form when m_j < C")
+T.ok(maxdiff(Zw, Zd) < 1e-5 and math.abs(lw[3].dR - ld[3].dR) < 1e-5,
+     string.format("Woodbury = direct: features %g", maxdiff(Zw, Zd)))
+T.ok(lw[2].memory == (5 * 25 + 5 * 12 * 5 + 5 * 3 * 16) * 8 and ld[2].memory == 4 * 5 * 25 * 8,
+     "Woodbury memory in the log")
+T.ok(maxdiff(nw:forward(Xw), Zw) < 1e-5, "Woodbury forward")
+local pw = tmp .. "/wb.safetensors"
+T.ok(nw:save(pw), "Woodbury save")
+local bw = rdn.nn.load(pw)
+T.ok(bw.wb and maxdiff(bw:forward(Xw), nw:forward(Xw)) == 0, "Woodbury load: identical forward")
+T.errors(function() nw:update(Xw, yw) end, "Woodbury", "update with Woodbury operators")
+T.errors(function() rdn.nn.ReduNet1D { woodbury = "yes" } end, "woodbury must be", "woodbury opt")
+
 -- 2. 2-D -------------------------------------------------------------------------------
 local X2 = rdn.randn { 10, 1, 6, 5, seed = 4 }
 local y2 = labels(10, 2)

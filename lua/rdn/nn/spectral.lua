@@ -7,7 +7,8 @@ local core = require "rdn.core"
 local U = require "rdn.nn.util"
 
 local S = {}
-local KNOWN = { layers = true, eta = true, eps_sq = true, lambda = true, membership = true }
+local KNOWN = { layers = true, eta = true, eps_sq = true, lambda = true, membership = true,
+                woodbury = true }
 
 local function stderr_line(quiet, fmt, ...)
   if not quiet then io.stderr:write(string.format(fmt, ...)) io.stderr:flush() end
@@ -30,6 +31,13 @@ function S.class(cname, rank)
     if self.membership ~= "soft" and self.membership ~= "label" then
       U.fail("%s: membership must be 'soft' or 'label', got '%s'", NAME,
              tostring(self.membership))
+    end
+    -- woodbury: class operators in the Woodbury form (SPEC §1.11: class spectra + m_j x m_j
+    -- inverses instead of C x C per class and frequency); "auto" when every class has
+    -- fewer samples than channels
+    if opts.woodbury == nil then self.woodbury = "auto" else self.woodbury = opts.woodbury end
+    if self.woodbury ~= "auto" and type(self.woodbury) ~= "boolean" then
+      U.fail("%s: woodbury must be true, false or 'auto', got %s", NAME, tostring(self.woodbury))
     end
     self.ops, self.gamma = {}, {}
     return self
@@ -59,6 +67,20 @@ function S.class(cname, rank)
 
   local function memory(k, F, c) return (k + 1) * F * c * c * 8 end
 
+  -- Operators of one layer: a c64 [k+1, F, C, C] tensor, or Woodbury operators (userdata);
+  -- returns ops, bytes, gamma, dR, R, Rc.  wb: use the Woodbury form.
+  local function operators(wb, want, V, labels, k, eps_sq, g, c)
+    if not want then
+      return nil, 0, core.spectral_operators(nil, V, labels, k, eps_sq, g)
+    end
+    if wb then
+      local W, gamma, dR, R, Rc = core.spectral_wb(V, labels, k, eps_sq, g)
+      return W, W:bytes(), gamma, dR, R, Rc
+    end
+    local W = core.empty { k + 1, V:dim(1), c, c, dtype = "c64" }
+    return W, memory(k, V:dim(1), c), core.spectral_operators(W, V, labels, k, eps_sq, g)
+  end
+
   --- net:construct(X, y [, {quiet, log, classes}]) -> log, Z: log[1] is the input, log[l+1]
   --- the output of layer l ({layer, dR, R, Rc, time, memory = bytes of its operators}).
   function C:construct(X, y, opts)
@@ -68,21 +90,26 @@ function S.class(cname, rank)
     local Z, g, m, c = self:_input(fn, X)
     local labels, k = U.labels(fn, y, m, opts.classes)
     local V = core.spectral_enter(Z, g)
-    local F = V:dim(1)
     self.c, self.geom, self.k, self.ops, self.gamma = c, g, k, {}, {}
+    local wb = self.woodbury == true
+    if self.woodbury == "auto" then
+      wb = true
+      for _, n in ipairs(core.label_counts(labels, k)) do wb = wb and n < c end
+    end
+    self.wb = wb
     local log, L, clock = {}, self.layers, core.clock
     local lab = self.membership == "label" and labels or nil
-    local t0 = clock()
+    local t0, bytes = clock(), 0
     for l = 1, L + 1 do
-      local W = l <= L and core.empty { k + 1, F, c, c, dtype = "c64" } or nil
-      local gamma, dR, R, Rc = core.spectral_operators(W, V, labels, k, self.eps_sq, g)
+      local W, b, gamma, dR, R, Rc = operators(wb, l <= L, V, labels, k, self.eps_sq, g, c)
       local now = clock()
       log[l] = { layer = l - 1, dR = dR, R = R, Rc = Rc, time = l == 1 and 0 or now - t0,
-                 memory = l == 1 and 0 or memory(k, F, c) }
+                 memory = bytes }
       if l > 1 then
         stderr_line(opts.quiet, "layer %d/%d  ΔR %.6g  R %.6g  Rc %.6g  %.2f s  %.1f MiB\n",
-                    l - 1, L, dR, R, Rc, now - t0, memory(k, F, c) / 2 ^ 20)
+                    l - 1, L, dR, R, Rc, now - t0, bytes / 2 ^ 20)
       end
+      bytes = b
       if l > L then break end
       t0 = clock()
       self.ops[l], self.gamma[l] = W, gamma
@@ -113,6 +140,9 @@ function S.class(cname, rank)
   function C:update(X, y, tau)
     local fn = NAME .. ":update"
     self:_check_built(fn)
+    if self.wb then
+      U.fail("%s: not available with Woodbury operators (build with woodbury = false)", fn)
+    end
     tau = U.number(fn, "tau", tau or 0.1)
     if tau > 1 then U.fail("%s: tau must be in (0, 1], got %s", fn, tostring(tau)) end
     local Z, g, m = self:_input(fn, X)
@@ -135,15 +165,26 @@ function S.class(cname, rank)
 
   function C:params(prefix)
     local p = {}
-    for l, W in ipairs(self.ops) do p[l] = { (prefix or "") .. "layer." .. l .. ".ops", W } end
+    for l, W in ipairs(self.ops) do
+      local key = (prefix or "") .. "layer." .. l
+      if core.is_tensor(W) then
+        p[#p + 1] = { key .. ".ops", W }
+      else
+        local e, zs, ninv = W:parts()
+        p[#p + 1] = { key .. ".e", e }
+        p[#p + 1] = { key .. ".zs", zs }
+        p[#p + 1] = { key .. ".ninv", ninv }
+      end
+    end
     return p
   end
 
   function C:state(prefix)
     local meta = { model = cname, layers = tostring(self.layers), eta = U.num2str(self.eta),
                    eps_sq = U.num2str(self.eps_sq), lambda = U.num2str(self.lambda),
-                   membership = self.membership }
+                   membership = self.membership, woodbury = tostring(self.woodbury) }
     if self.c then
+      if self.wb and self.ops[1] then meta.counts = U.list2str(select(4, self.ops[1]:parts())) end
       meta.channels, meta.h, meta.w, meta.k = tostring(self.c), tostring(self.geom.h),
                                                tostring(self.geom.w), tostring(self.k)
       meta.built = tostring(#self.ops)
@@ -160,9 +201,11 @@ function S.class(cname, rank)
     for _, key in ipairs { "layers", "eta", "eps_sq", "lambda", "membership" } do
       if not get(key) then U.fail("%s: model file lacks metadata '%s%s'", fname, prefix, key) end
     end
+    local wbs = get "woodbury"
     local self = C.new { layers = tonumber(get "layers"), eta = tonumber(get "eta"),
                          eps_sq = tonumber(get "eps_sq"), lambda = tonumber(get "lambda"),
-                         membership = get "membership" }
+                         membership = get "membership",
+                         woodbury = wbs == "true" or (wbs ~= "false" and "auto") }
     local built = tonumber(get "built")
     if not built then return self end
     local c, h, w, k = tonumber(get "channels"), tonumber(get "h"), tonumber(get "w"),
@@ -171,11 +214,23 @@ function S.class(cname, rank)
     self.c, self.k = c, k
     self.geom = { rank = rank, h = h, w = w, half = true }
     local F = h * (w // 2 + 1)
+    local counts = get "counts" and U.str2list(fname, get "counts")
+    self.wb = counts ~= nil
     for l = 1, built do
       local W = file.tensors[prefix .. "layer." .. l .. ".ops"]
-      local s = W and W:shape()
-      if not W or W:dtype() ~= "c64" or #s ~= 4 or s[1] ~= k + 1 or s[2] ~= F or s[3] ~= c
-         or s[4] ~= c then
+      if counts then
+        local t = function(n) return file.tensors[prefix .. "layer." .. l .. "." .. n] end
+        if not (t "e" and t "zs" and t "ninv") then
+          U.fail("%s: model file: Woodbury tensors of '%slayer.%d' are missing", fname, prefix, l)
+        end
+        local ok, wb = pcall(core.spectral_wb_assemble, t "e", t "zs", t "ninv", counts,
+                             self.eps_sq)
+        if not ok then U.fail("%s: model file: layer %d: %s", fname, l, tostring(wb)) end
+        W = wb
+      end
+      local s = core.is_tensor(W) and W:shape()
+      if not counts and (not W or W:dtype() ~= "c64" or #s ~= 4 or s[1] ~= k + 1 or s[2] ~= F
+                         or s[3] ~= c or s[4] ~= c) then
         U.fail("%s: model file: tensor '%slayer.%d.ops' is missing or not c64 [%d x %d x %d x %d]",
                fname, prefix, l, k + 1, F, c, c)
       end
@@ -199,6 +254,7 @@ function S.class(cname, rank)
       s = s .. string.format("; built: %d layers, C = %d, size %s, k = %d", #self.ops, self.c,
                              rank == 1 and tostring(self.geom.w)
                              or (self.geom.h .. " x " .. self.geom.w), self.k)
+      if self.wb then s = s .. ", Woodbury" end
     end
     return s .. ")"
   end
