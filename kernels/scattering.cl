@@ -9,8 +9,9 @@
 **   exp(-u^T A u + i xi (u1 cos t + u2 sin t)) / (2 * 3.1415 * sigma^2 / slant),
 ** A = R_t diag(1, slant^2) R_t^T / (2 sigma^2), u = (x + ex M, y + ey N), ex, ey in -2..2:
 ** Kymatio's gabor_2d (its 3.1415 included).  prm[f] = (sigma, theta, xi, slant); computed
-** in acc (double where the device has it).  Grid (N, M, nf). */
-__kernel void gabor(__global float2 *g, __global const float4 *prm, uint m, uint n, uint nf) {
+** in acc (double where the device has it).  Rows of g are `stride` apart.  Grid (N, M, nf). */
+__kernel void gabor(__global float2 *g, __global const float4 *prm, uint m, uint n, uint nf,
+                    uint stride) {
   uint y = get_global_id(0), x = get_global_id(1), f = get_global_id(2);
   if (y >= n || x >= m || f >= nf) return;
   float4 p = prm[f];
@@ -28,25 +29,28 @@ __kernel void gabor(__global float2 *g, __global const float4 *prm, uint m, uint
       im += e * sin(ph);
     }
   acc norm = 2 * (acc)3.1415 * sg * sg / sl;
-  g[((ulong)f * m + x) * n + y] = (float2)((float)(re / norm), (float)(im / norm));
+  g[((ulong)f * m + x) * stride + y] = (float2)((float)(re / norm), (float)(im / norm));
 }
 
 /* Fourier side of the bank: G = fft2(g) holds nw (Gabor, envelope) pairs then phi.
 ** psi[q] = Re(G[2q] - K G[2q+1]) with K = G[2q][0] / G[2q+1][0] (the ratio of the spatial
-** sums: the Morlet's zero-mean correction), out[nw] = Re(G[2 nw]).  Grid (P, nw + 1). */
-__kernel void morlet_fourier(__global float *out, __global const float2 *G, uint np, uint nw) {
-  uint p = get_global_id(0), q = get_global_id(1);
-  if (p >= np || q > nw) return;
+** sums: the Morlet's zero-mean correction), out[nw] = Re(G[2 nw]).  G's planes are m x n
+** with rows `stride` apart; out is [nw + 1, m, n].  Grid (n, m, nw + 1). */
+__kernel void morlet_fourier(__global float *out, __global const float2 *G, uint m, uint n,
+                             uint stride, uint nw) {
+  uint y = get_global_id(0), x = get_global_id(1), q = get_global_id(2);
+  if (y >= n || x >= m || q > nw) return;
+  ulong np = (ulong)m * n, gp = (ulong)m * stride, p = (ulong)x * stride + y;
   if (q == nw) {
-    out[(ulong)nw * np + p] = G[(ulong)2 * nw * np + p].x;
+    out[(ulong)nw * np + x * n + y] = G[(ulong)2 * nw * gp + p].x;
     return;
   }
-  __global const float2 *gx = G + (ulong)2 * q * np, *g0 = gx + np;
+  __global const float2 *gx = G + (ulong)2 * q * gp, *g0 = gx + gp;
   float2 a = gx[0], b = g0[0];
   float den = b.x * b.x + b.y * b.y;
   float2 k = (float2)((a.x * b.x + a.y * b.y) / den, (a.y * b.x - a.x * b.y) / den);
   float2 v = gx[p] - CMUL(k, g0[p]);
-  out[(ulong)q * np + p] = v.x;
+  out[(ulong)q * np + x * n + y] = v.x;
 }
 
 /* Filter at resolution r (Kymatio periodize_filter_fft): zero rows [sx, sx + lx) and

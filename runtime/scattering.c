@@ -1,8 +1,9 @@
 /*
 ** scattering.c -- the 2-D scattering transform of SPEC §3.3 with Kymatio 0.3's conventions
 ** (filters, padding, Fourier-domain subsampling, channel order).  The filter bank is built
-** once per object on the device; images run in chunks through R2C/C2C FFT plans and
-** scratch buffers that the object keeps between calls.
+** once per object on the device; images run in chunks through scratch buffers the object
+** keeps.  Two engines: the own line FFTs of kernels/scatfft.cl (sides <= 64 with prime
+** factors <= 13; products, periodisation, modulus, padding fused) or clFFT plans.
 */
 #include "rdn_impl.h"
 #include <math.h>
@@ -16,7 +17,9 @@
 #define MAX_PLANS 48
 #define CHUNK_BYTES ((size_t)96 << 20)   /* scratch budget per chunk of images */
 
+#define MAX_LINE 64                      /* longest line of the own FFT kernels */
 typedef struct { int kind, res, mult; rdn_fft_plan *p; } plan_slot;
+typedef struct { int n; char opts[96]; cl_mem tw; } fft_line;   /* own engine, per length */
 
 struct rdn_scattering {
   rdn_ctx *ctx;
@@ -30,12 +33,29 @@ struct rdn_scattering {
   cl_mem xp, X, A, B, R, U1, U2;
   plan_slot plans[MAX_PLANS];
   int nplans;
+  int own;                              /* 1: scatfft.cl kernels, 0: clFFT */
+  fft_line line[2 * MAX_J + 2];
+  int nline;
 };
 
+static int own_ok(const rdn_scattering *s);
+static rdn_status own_kernel(rdn_scattering *s, size_t n, const char *name, cl_kernel *k,
+                             cl_mem *tw);
+static rdn_status own_launch(rdn_ctx *ctx, cl_kernel k, const char *name, int dims, size_t g0,
+                             size_t g1, size_t g2);
 static size_t hr(const rdn_scattering *s, int r) { return s->hp >> r; }
 static size_t wr(const rdn_scattering *s, int r) { return s->wp >> r; }
 static size_t pr(const rdn_scattering *s, int r) { return hr(s, r) * wr(s, r); }
-static size_t ph(const rdn_scattering *s, int r) { return hr(s, r) * (wr(s, r) / 2 + 1); }
+/* Row strides in complex numbers: the own engine pads rows to a multiple of OWN_V. */
+#define OWN_V 8
+static size_t pad_v(size_t n) { return (n + OWN_V - 1) / OWN_V * OWN_V; }
+static size_t sf(const rdn_scattering *s, int r) { return s->own ? pad_v(wr(s, r)) : wr(s, r); }
+/* Spectra between steps: R2C halves for clFFT, full padded rows for the own engine. */
+static size_t sh(const rdn_scattering *s, int r) {
+  return s->own ? pad_v(wr(s, r)) : wr(s, r) / 2 + 1;
+}
+static size_t ph(const rdn_scattering *s, int r) { return hr(s, r) * sh(s, r); }
+static size_t pf(const rdn_scattering *s, int r) { return hr(s, r) * sf(s, r); }
 
 static void rel(cl_mem *m) {
   if (*m) clReleaseMemObject(*m);
@@ -52,6 +72,7 @@ static void drop_chunk(rdn_scattering *s) {
 void rdn_scattering2d_destroy(rdn_scattering *s) {
   if (!s) return;
   drop_chunk(s);
+  for (int i = 0; i < s->nline; i++) rel(&s->line[i].tw);
   rel(&s->filt);
   free(s);
 }
@@ -136,28 +157,46 @@ static rdn_status build_filters(rdn_scattering *s) {
   }
   free(pv);
   if (st != RDN_OK) goto done;
-  if (!(g = rdn__buffer(ctx, fn, nf * P * 8, &st)) || !(G = rdn__buffer(ctx, fn, nf * P * 8, &st))
+  size_t gs = nf * hr(s, 0) * sf(s, 0) + OWN_V;     /* own engine: padded rows */
+  if (!(g = rdn__buffer(ctx, fn, gs * 8, &st)) || (!s->own && !(G = rdn__buffer(ctx, fn, gs * 8,
+                                                                                &st)))
       || !(full = rdn__buffer(ctx, fn, (nw + 1) * P * 4, &st)) ||
-      !(s->filt = rdn__buffer(ctx, fn, total * 4, &st)))
+      !(s->filt = rdn__buffer(ctx, fn, (total + 2 * OWN_V) * 4, &st)))
     goto done;
   cl_uint m = (cl_uint)s->hp, n = (cl_uint)s->wp, cnf = (cl_uint)nf, cnw = (cl_uint)nw;
-  cl_uint cp = (cl_uint)P;
+  cl_uint gst = (cl_uint)sf(s, 0);
   if ((st = rdn__kernel(ctx, "scattering", RDN_F32, NULL, "gabor", &k)) != RDN_OK ||
       (st = RDN_ARGS(ctx, k, "gabor", RDN_ARG(g), RDN_ARG(prm), RDN_ARG(m), RDN_ARG(n),
-                     RDN_ARG(cnf))) != RDN_OK ||
+                     RDN_ARG(cnf), RDN_ARG(gst))) != RDN_OK ||
       (st = launch(ctx, k, "gabor", s->wp, s->hp, nf)) != RDN_OK)
     goto done;
-  size_t len[2] = { s->hp, s->wp };
-  if ((st = rdn_fft_plan_create(ctx, &plan, RDN_FFT_C2C, 2, len, nf, RDN_FFT_BACKWARD_NORM)) !=
-      RDN_OK ||
-      (st = over(s, g, RDN_C64, nf, s->hp, s->wp, &tg)) != RDN_OK ||
-      (st = over(s, G, RDN_C64, nf, s->hp, s->wp, &tG)) != RDN_OK ||
-      (st = rdn_fft_execute(plan, 0, tg, tG)) != RDN_OK)
-    goto done;
+  if (s->own) {                       /* fft2 in place: rows, then columns */
+    cl_mem tw;
+    cl_int hh = (cl_int)s->hp, gsi = (cl_int)gst, np = (cl_int)nf;
+    if ((st = own_kernel(s, s->wp, "rows_fwd_c", &k, &tw)) != RDN_OK ||
+        (st = RDN_ARGS(ctx, k, "rows_fwd_c", RDN_ARG(g), RDN_ARG(hh), RDN_ARG(gsi), RDN_ARG(np),
+                       RDN_ARG(tw))) != RDN_OK ||
+        (st = own_launch(ctx, k, "rows_fwd_c", 2, pad_v(s->hp) / OWN_V, nf, 1)) != RDN_OK ||
+        (st = own_kernel(s, s->hp, "cols_fwd", &k, &tw)) != RDN_OK ||
+        (st = RDN_ARGS(ctx, k, "cols_fwd", RDN_ARG(g), RDN_ARG(gsi), RDN_ARG(np), RDN_ARG(tw))) !=
+        RDN_OK ||
+        (st = own_launch(ctx, k, "cols_fwd", 2, gst / OWN_V, nf, 1)) != RDN_OK)
+      goto done;
+    G = g;
+    clRetainMemObject(G);
+  } else {
+    size_t len[2] = { s->hp, s->wp };
+    if ((st = rdn_fft_plan_create(ctx, &plan, RDN_FFT_C2C, 2, len, nf, RDN_FFT_BACKWARD_NORM)) !=
+        RDN_OK ||
+        (st = over(s, g, RDN_C64, nf, s->hp, s->wp, &tg)) != RDN_OK ||
+        (st = over(s, G, RDN_C64, nf, s->hp, s->wp, &tG)) != RDN_OK ||
+        (st = rdn_fft_execute(plan, 0, tg, tG)) != RDN_OK)
+      goto done;
+  }
   if ((st = rdn__kernel(ctx, "scattering", RDN_F32, NULL, "morlet_fourier", &k)) != RDN_OK ||
-      (st = RDN_ARGS(ctx, k, "morlet_fourier", RDN_ARG(full), RDN_ARG(G), RDN_ARG(cp),
-                     RDN_ARG(cnw))) != RDN_OK ||
-      (st = launch(ctx, k, "morlet_fourier", P, nw + 1, 1)) != RDN_OK)
+      (st = RDN_ARGS(ctx, k, "morlet_fourier", RDN_ARG(full), RDN_ARG(G), RDN_ARG(m), RDN_ARG(n),
+                     RDN_ARG(gst), RDN_ARG(cnw))) != RDN_OK ||
+      (st = launch(ctx, k, "morlet_fourier", s->wp, s->hp, nw + 1)) != RDN_OK)
     goto done;
   for (int r = 0; r < J && st == RDN_OK; r++) st = periodize(s, full, nw, 1, r, s->phi_off[r]);
   if (st == RDN_OK) st = periodize(s, full, 0, nw, 0, s->psi_off[0][0]);
@@ -210,6 +249,8 @@ rdn_status rdn_scattering2d_create(rdn_ctx *ctx, rdn_scattering **out, size_t h,
   }
   s->oh = (s->hp >> J) - 2 * (size_t)s->crop, s->ow = (s->wp >> J) - 2 * (size_t)s->crop;
   s->K = 1 + (order >= 1 ? (size_t)J * L : 0) + (order == 2 ? (size_t)L * L * J * (J - 1) / 2 : 0);
+  const char *eng = getenv("RDN_SCAT_FFT");      /* own | clfft (tests compare both) */
+  s->own = own_ok(s) && !(eng && !strcmp(eng, "clfft"));
   rdn_status st = build_filters(s);
   if (st != RDN_OK) {
     rdn_scattering2d_destroy(s);
@@ -275,15 +316,15 @@ static rdn_status fft(rdn_scattering *s, int kind, int res, int mult, cl_mem in,
 typedef struct { size_t xp, X, A, U1, U2; } sizes;
 
 static sizes chunk_sizes(const rdn_scattering *s) {
-  sizes z = { pr(s, 0), ph(s, 0), pr(s, s->J), 0, 0 };
-  size_t L = (size_t)s->L;
+  size_t L = (size_t)s->L, m = s->order == 2 ? L * L : s->order == 1 ? L : 1;
+  sizes z = { pr(s, 0), ph(s, 0), m * pf(s, s->J), 0, 0 };
 #define UP(v) if ((v) > z.A) z.A = (v)
   if (s->order >= 1) {
-    for (int j = 0; j < s->J; j++) UP(L * pr(s, j));
+    for (int j = 0; j < s->J; j++) UP(L * pf(s, j));
     z.U1 = L * ph(s, 0);
   }
   if (s->order == 2 && s->J >= 2) {
-    for (int j = 1; j < s->J; j++) UP(L * L * pr(s, j));
+    for (int j = 1; j < s->J; j++) UP(L * L * pf(s, j));
     z.U2 = L * L * ph(s, 1);
   }
 #undef UP
@@ -297,13 +338,13 @@ static rdn_status ensure_chunk(rdn_scattering *s, size_t bc) {
   drop_chunk(s);
   sizes z = chunk_sizes(s);
   s->bc = bc;
-  if (!(s->xp = rdn__buffer(s->ctx, fn, bc * z.xp * 4, &st)) ||
-      !(s->X = rdn__buffer(s->ctx, fn, bc * z.X * 8, &st)) ||
-      !(s->A = rdn__buffer(s->ctx, fn, bc * z.A * 8, &st)) ||
-      !(s->B = rdn__buffer(s->ctx, fn, bc * z.A * 8, &st)) ||
-      !(s->R = rdn__buffer(s->ctx, fn, bc * z.A * 4, &st)) ||
-      (z.U1 && !(s->U1 = rdn__buffer(s->ctx, fn, bc * z.U1 * 8, &st))) ||
-      (z.U2 && !(s->U2 = rdn__buffer(s->ctx, fn, bc * z.U2 * 8, &st)))) {
+  if ((!s->own && !(s->xp = rdn__buffer(s->ctx, fn, bc * z.xp * 4, &st))) ||
+      !(s->X = rdn__buffer(s->ctx, fn, (bc * z.X + OWN_V) * 8, &st)) ||
+      !(s->A = rdn__buffer(s->ctx, fn, (bc * z.A + OWN_V) * 8, &st)) ||
+      (!s->own && !(s->B = rdn__buffer(s->ctx, fn, bc * z.A * 8, &st))) ||
+      (!s->own && !(s->R = rdn__buffer(s->ctx, fn, bc * z.A * 4, &st))) ||
+      (z.U1 && !(s->U1 = rdn__buffer(s->ctx, fn, (bc * z.U1 + OWN_V) * 8, &st))) ||
+      (z.U2 && !(s->U2 = rdn__buffer(s->ctx, fn, (bc * z.U2 + OWN_V) * 8, &st)))) {
     drop_chunk(s);
     return st;
   }
@@ -421,6 +462,177 @@ static rdn_status run_chunk(rdn_scattering *s, rdn_tensor *out, const rdn_tensor
   return RDN_OK;
 }
 
+/* ------------------------------------------------------------- own FFT engine */
+/* Radices of n (4s first, then 2, 3, 5, 7, 11, 13) into r; the number of stages, or -1
+** when n has another prime factor or needs more than 5 stages. */
+static int factor(int n, int *r) {
+  static const int pr[] = { 4, 2, 3, 5, 7, 11, 13 };
+  int ns = 0;
+  for (int i = 0; i < 7; i++)
+    while (n % pr[i] == 0 && n > 1) {
+      if (ns == 5) return -1;
+      r[ns++] = pr[i], n /= pr[i];
+    }
+  return n == 1 ? ns : -1;
+}
+
+static int own_ok(const rdn_scattering *s) {
+  int r[5];
+  for (int j = 0; j <= s->J; j++)
+    if (hr(s, j) > MAX_LINE || wr(s, j) > MAX_LINE || factor((int)hr(s, j), r) < 0 ||
+        factor((int)wr(s, j), r) < 0)
+      return 0;
+  return 1;
+}
+
+/* The program options and twiddle table for lines of n points (built on first use). */
+static rdn_status line_of(rdn_scattering *s, size_t n, fft_line **out) {
+  static const char *fn = "rdn_scattering2d";
+  rdn_status st;
+  cl_kernel k;
+  for (int i = 0; i < s->nline; i++)
+    if (s->line[i].n == (int)n) {
+      *out = &s->line[i];
+      return RDN_OK;
+    }
+  fft_line *l = &s->line[s->nline];
+  int r[5], ns = factor((int)n, r), u = 0;
+  u += snprintf(l->opts, sizeof l->opts, "-DFFT_N=%d -DFFT_NS=%d", (int)n, ns);
+  for (int i = 0; i < ns; i++) u += snprintf(l->opts + u, sizeof l->opts - (size_t)u,
+                                             " -DFFT_R%d=%d", i + 1, r[i]);
+  l->n = (int)n;
+  if (!(l->tw = rdn__buffer(s->ctx, fn, n * 8, &st))) return st;
+  s->nline++;
+  if ((st = rdn__kernel(s->ctx, "scatfft", RDN_F32, l->opts, "fft_twiddles", &k)) != RDN_OK ||
+      (st = RDN_ARGS(s->ctx, k, "fft_twiddles", RDN_ARG(l->tw))) != RDN_OK ||
+      (st = rdn__launch(s->ctx, k, "fft_twiddles", 1, &n, NULL)) != RDN_OK)
+    return st;
+  *out = l;
+  return RDN_OK;
+}
+
+/* Kernel `name` for lines of n points; *tw its twiddle table. */
+static rdn_status own_kernel(rdn_scattering *s, size_t n, const char *name, cl_kernel *k,
+                             cl_mem *tw) {
+  fft_line *l;
+  rdn_status st = line_of(s, n, &l);
+  if (st != RDN_OK) return st;
+  *tw = l->tw;
+  return rdn__kernel(s->ctx, "scatfft", RDN_F32, l->opts, name, k);
+}
+
+/* Launch with work-groups of one line-set row and enough planes for ~64 work-items. */
+static rdn_status own_launch(rdn_ctx *ctx, cl_kernel k, const char *name, int dims, size_t g0,
+                             size_t g1, size_t g2) {
+  size_t g[3] = { g0, g1, g2 }, l[3] = { g0, 1, 1 };
+  l[1] = g0 >= 64 ? 1 : 64 / g0;
+  if (l[1] > g1) l[1] = g1;
+  return rdn__launch(ctx, k, name, dims, g, dims == 2 ? l : NULL);
+}
+
+/* Columns of U (half spectra of nb planes at resolution res) times nf filters at foff,
+** periodised by 2^logk, inverse along columns -> A [nb, nf, H', W'] (H' = hr(res + logk)). */
+static rdn_status own_cols_inv(rdn_scattering *s, cl_mem U, size_t nb, int res, int logk,
+                               size_t foff, size_t nf) {
+  cl_kernel k;
+  cl_mem tw;
+  rdn_status st = own_kernel(s, hr(s, res + logk), "cols_inv_prod", &k, &tw);
+  if (st != RDN_OK) return st;
+  cl_ulong fo = foff;
+  cl_int h0 = (cl_int)hr(s, res), w0 = (cl_int)wr(s, res), kk = 1 << logk, cnf = (cl_int)nf;
+  cl_int nfb = (cl_int)(nf * nb), xs = (cl_int)sh(s, res), os = (cl_int)sf(s, res + logk);
+  if ((st = RDN_ARGS(s->ctx, k, "cols_inv_prod", RDN_ARG(s->A), RDN_ARG(U), RDN_ARG(xs),
+                     RDN_ARG(s->filt), RDN_ARG(fo), RDN_ARG(h0), RDN_ARG(w0), RDN_ARG(kk),
+                     RDN_ARG(cnf), RDN_ARG(nfb), RDN_ARG(os), RDN_ARG(tw))) != RDN_OK)
+    return st;
+  return own_launch(s->ctx, k, "cols_inv_prod", 2, (size_t)os / OWN_V, nf * nb, 1);
+}
+
+/* A (nb planes at resolution res, columns inverted) -> rows inverted, |.|, rows forward ->
+** half spectra in U, then columns forward in place: U = fft2(|ifft2(...)|). */
+static rdn_status own_modulus(rdn_scattering *s, cl_mem U, size_t nb, int res) {
+  cl_kernel k;
+  cl_mem tw;
+  rdn_status st = own_kernel(s, wr(s, res), "rows_inv_abs_fwd", &k, &tw);
+  if (st != RDN_OK) return st;
+  cl_int hh = (cl_int)hr(s, res), np = (cl_int)nb, is = (cl_int)sf(s, res);
+  cl_int os = (cl_int)sh(s, res);
+  cl_float sc = (cl_float)(1.0 / (double)pr(s, res));
+  if ((st = RDN_ARGS(s->ctx, k, "rows_inv_abs_fwd", RDN_ARG(U), RDN_ARG(s->A), RDN_ARG(hh),
+                     RDN_ARG(is), RDN_ARG(os), RDN_ARG(np), RDN_ARG(sc), RDN_ARG(tw))) != RDN_OK ||
+      (st = own_launch(s->ctx, k, "rows_inv_abs_fwd", 2, pad_v(hr(s, res)) / OWN_V, nb, 1)) !=
+      RDN_OK ||
+      (st = own_kernel(s, hr(s, res), "cols_fwd", &k, &tw)) != RDN_OK ||
+      (st = RDN_ARGS(s->ctx, k, "cols_fwd", RDN_ARG(U), RDN_ARG(os), RDN_ARG(np), RDN_ARG(tw))) !=
+      RDN_OK)
+    return st;
+  return own_launch(s->ctx, k, "cols_fwd", 2, (size_t)os / OWN_V, nb, 1);
+}
+
+/* Low-pass path family from half spectra U (bc * mult planes at resolution res). */
+static rdn_status own_lowpass(rdn_scattering *s, rdn_tensor *out, cl_mem U, int res, int mult,
+                              size_t b0, size_t nvalid, size_t base, size_t s1, size_t a1n,
+                              size_t a2n) {
+  cl_kernel k;
+  cl_mem tw;
+  rdn_status st = own_cols_inv(s, U, s->bc * (size_t)mult, res, s->J - res, s->phi_off[res], 1);
+  if (st != RDN_OK || (st = own_kernel(s, wr(s, s->J), "rows_inv_out", &k, &tw)) != RDN_OK)
+    return st;
+  cl_ulong oo = out->offset, cb0 = b0;
+  cl_int hh = (cl_int)hr(s, s->J), ho = (cl_int)s->oh, wo = (cl_int)s->ow, crop = s->crop;
+  cl_int kch = (cl_int)s->K, cb = (cl_int)base, cs1 = (cl_int)s1, c1 = (cl_int)a1n;
+  cl_int c2 = (cl_int)a2n, nv = (cl_int)nvalid, st_ = (cl_int)sf(s, s->J);
+  cl_float sc = (cl_float)(1.0 / (double)pr(s, s->J));
+  if ((st = RDN_ARGS(s->ctx, k, "rows_inv_out", RDN_TARG(out, oo), RDN_ARG(s->A), RDN_ARG(hh),
+                     RDN_ARG(st_), RDN_ARG(ho), RDN_ARG(wo), RDN_ARG(crop), RDN_ARG(sc),
+                     RDN_ARG(cb0), RDN_ARG(kch), RDN_ARG(cb), RDN_ARG(cs1), RDN_ARG(c1),
+                     RDN_ARG(c2), RDN_ARG(nv), RDN_ARG(tw))) != RDN_OK)
+    return st;
+  return own_launch(s->ctx, k, "rows_inv_out", 3, pad_v(s->oh) / OWN_V, a1n * a2n, nvalid);
+}
+
+static rdn_status own_chunk(rdn_scattering *s, rdn_tensor *out, const rdn_tensor *x, size_t b0,
+                           size_t nvalid) {
+  cl_kernel k;
+  cl_mem tw;
+  rdn_status st;
+  size_t bc = s->bc, L = (size_t)s->L;
+  int J = s->J;
+  cl_ulong xo = x->offset, cb0 = b0;
+  cl_int h = (cl_int)s->h, w = (cl_int)s->w, hh = (cl_int)s->hp, top = (cl_int)s->top;
+  cl_int left = (cl_int)s->left, nv = (cl_int)nvalid, nb = (cl_int)bc;
+  cl_int os = (cl_int)sh(s, 0);
+  if ((st = own_kernel(s, s->wp, "rows_fwd_pad", &k, &tw)) != RDN_OK ||
+      (st = RDN_ARGS(s->ctx, k, "rows_fwd_pad", RDN_ARG(s->X), RDN_TARG(x, xo), RDN_ARG(h),
+                     RDN_ARG(w), RDN_ARG(hh), RDN_ARG(os), RDN_ARG(top), RDN_ARG(left),
+                     RDN_ARG(cb0), RDN_ARG(nv), RDN_ARG(nb), RDN_ARG(tw))) != RDN_OK ||
+      (st = own_launch(s->ctx, k, "rows_fwd_pad", 2, pad_v(s->hp) / OWN_V, bc, 1)) != RDN_OK ||
+      (st = own_kernel(s, s->hp, "cols_fwd", &k, &tw)) != RDN_OK ||
+      (st = RDN_ARGS(s->ctx, k, "cols_fwd", RDN_ARG(s->X), RDN_ARG(os), RDN_ARG(nb),
+                     RDN_ARG(tw))) != RDN_OK ||
+      (st = own_launch(s->ctx, k, "cols_fwd", 2, (size_t)os / OWN_V, bc, 1)) != RDN_OK ||
+      (st = own_lowpass(s, out, s->X, 0, 1, b0, nvalid, 0, 0, 1, 1)) != RDN_OK)
+    return st;
+  size_t base2 = 1 + (size_t)J * L;
+  for (int j1 = 0; j1 < J && s->order >= 1; j1++) {
+    if ((st = own_cols_inv(s, s->X, bc, 0, j1, s->psi_off[j1][0], L)) != RDN_OK ||
+        (st = own_modulus(s, s->U1, bc * L, j1)) != RDN_OK ||
+        (st = own_lowpass(s, out, s->U1, j1, s->L, b0, nvalid, 1 + (size_t)j1 * L, 1, L, 1)) !=
+        RDN_OK)
+      return st;
+    if (s->order < 2) continue;
+    size_t kids = L * (size_t)(J - 1 - j1);
+    for (int j2 = j1 + 1; j2 < J; j2++)
+      if ((st = own_cols_inv(s, s->U1, bc * L, j1, j2 - j1, s->psi_off[j2][j1], L)) != RDN_OK ||
+          (st = own_modulus(s, s->U2, bc * L * L, j2)) != RDN_OK ||
+          (st = own_lowpass(s, out, s->U2, j2, s->L * s->L, b0, nvalid,
+                            base2 + (size_t)(j2 - j1 - 1) * L, kids, L, L)) != RDN_OK)
+        return st;
+    base2 += L * kids;
+  }
+  return RDN_OK;
+}
+
 rdn_status rdn_scattering2d(rdn_scattering *s, rdn_tensor *out, const rdn_tensor *x) {
   static const char *fn = "rdn_scattering2d";
   char a[96], b[96];
@@ -451,7 +663,9 @@ rdn_status rdn_scattering2d(rdn_scattering *s, rdn_tensor *out, const rdn_tensor
   }
   if ((st = rdn__check_finite(ctx, fn, x, "x")) != RDN_OK) return st;
   sizes z = chunk_sizes(s);
-  size_t per = 4 * z.xp + 8 * z.X + 20 * z.A + 8 * z.U1 + 8 * z.U2, bc = CHUNK_BYTES / per;
+  size_t per = s->own ? 8 * z.X + 8 * z.A + 8 * z.U1 + 8 * z.U2
+                      : 4 * z.xp + 8 * z.X + 20 * z.A + 8 * z.U1 + 8 * z.U2;
+  size_t bc = CHUNK_BYTES / per;
   if (ctx->info.max_alloc && bc * z.A * 8 > ctx->info.max_alloc)
     bc = ctx->info.max_alloc / (z.A * 8);
   const char *env = getenv("RDN_SCAT_CHUNK");     /* tests: force small chunks */
@@ -461,7 +675,7 @@ rdn_status rdn_scattering2d(rdn_scattering *s, rdn_tensor *out, const rdn_tensor
   if ((st = ensure_chunk(s, bc)) != RDN_OK) return st;
   for (size_t b0 = 0; b0 < nimg; b0 += s->bc) {
     size_t nv = nimg - b0 < s->bc ? nimg - b0 : s->bc;
-    if ((st = run_chunk(s, out, x, b0, nv)) != RDN_OK) return st;
+    if ((st = (s->own ? own_chunk : run_chunk)(s, out, x, b0, nv)) != RDN_OK) return st;
   }
   return RDN_OK;
 }

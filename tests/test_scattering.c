@@ -88,8 +88,9 @@ static void kymatio_case(rdn_ctx *ctx, const char *name, int J, int L, int order
     if (fabs(sv[i]) >= 1e-3 * mx && fabs(r[i] - sv[i]) / fabs(sv[i]) > rel)
       rel = fabs(r[i] - sv[i]) / fabs(sv[i]);
   double ce = chan_err(r, sv, ss[0], K, oh * ow);
-  printf("# Kymatio case %s: %zu x %zu x %zu x %zu, channel-scaled error %.2g, relative %.2g\n",
-         name, ss[0], K, oh, ow, ce, rel);
+  printf("# Kymatio case %s (%s FFT): %zu x %zu x %zu x %zu, channel-scaled error %.2g, "
+         "relative %.2g\n", name, getenv("RDN_SCAT_FFT") ? "clFFT" : "own", ss[0], K, oh, ow, ce,
+         rel);
   CHECK(ce <= 1e-4 && rel <= 1e-4, "case %s (J=%d L=%d order %d %s): channel-scaled error %.3g, "
         "relative error %.3g (want <= 1e-4)", name, J, L, order, pad ? "periodic" : "reflect", ce,
         rel);
@@ -192,7 +193,8 @@ static void energy(rdn_ctx *ctx) {
   size_t n = 4, H = 32, xs[3] = { n, H, H }, N = n * H * H;
   double *xv = malloc(N * sizeof *xv);
   unsigned long long seed = 5;
-  for (size_t i = 0; i < N; i++) xv[i] = i < H * H ? 0.75 : th_rand(&seed) * 0.5 + (i < N / 2 ? 0 : 0.5);
+  for (size_t i = 0; i < N; i++)
+    xv[i] = i < H * H ? 0.75 : th_rand(&seed) * 0.5 + (i < N / 2 ? 0 : 0.5);
   rdn_tensor *x = th_tensor(ctx, RDN_F32, 3, xs, xv), *o = NULL;
   rdn_scattering *s = NULL;
   if (CHECK_OK(ctx, rdn_scattering2d_create(ctx, &s, H, H, 2, 8, 2, RDN_SCAT_PERIODIC)) &&
@@ -267,6 +269,33 @@ done:
   free(xv);
 }
 
+/* The two engines agree where both run (a non-square periodic grid, odd L); sides > 64
+** (96 x 80, past the own engine's lines) fall back to clFFT, checked by shift equivariance. */
+static void engines(rdn_ctx *ctx) {
+  size_t xs[3] = { 3, 40, 24 };
+  rdn_tensor *x = NULL, *a = NULL, *b = NULL;
+  rdn_scattering *s1 = NULL, *s2 = NULL;
+  if (!CHECK_OK(ctx, rdn_tensor_new(ctx, &x, RDN_F32, 3, xs)) ||
+      !CHECK_OK(ctx, rdn_randn(ctx, x, 9)))
+    goto done;
+  if (CHECK_OK(ctx, rdn_scattering2d_create(ctx, &s1, 40, 24, 3, 5, 2, RDN_SCAT_PERIODIC)) &&
+      (a = run(ctx, s1, x))) {
+    setenv("RDN_SCAT_FFT", "clfft", 1);
+    if (CHECK_OK(ctx, rdn_scattering2d_create(ctx, &s2, 40, 24, 3, 5, 2, RDN_SCAT_PERIODIC)) &&
+        (b = run(ctx, s2, x))) {
+      double *ra = th_read(a), *rb = th_read(b);
+      CHECK(chan_err(ra, rb, 3, rdn_tensor_dim(a, 1), 15) <= 1e-5, "own and clFFT engines agree "
+            "(40 x 24, J = 3, L = 5): err %g", chan_err(ra, rb, 3, rdn_tensor_dim(a, 1), 15));
+      free(ra), free(rb);
+    }
+    unsetenv("RDN_SCAT_FFT");
+  }
+  shift_equivariance(ctx, 96, 80, 2, 2);          /* sides > 64: the clFFT fallback */
+done:
+  rdn_tensor_release(x), rdn_tensor_release(a), rdn_tensor_release(b);
+  rdn_scattering2d_destroy(s1), rdn_scattering2d_destroy(s2);
+}
+
 static void bad_inputs(rdn_ctx *ctx) {
   rdn_scattering *s = NULL;
   CHECK_ERR(ctx, rdn_scattering2d_create(ctx, &s, 28, 28, 5, 8, 2, RDN_SCAT_REFLECT), RDN_EINVAL,
@@ -312,10 +341,15 @@ static void bad_inputs(rdn_ctx *ctx) {
 int main(void) {
   rdn_ctx *ctx = th_ctx();
   if (!ctx) return th_done();
-  kymatio_case(ctx, "a", 2, 8, 2, RDN_SCAT_REFLECT);
-  kymatio_case(ctx, "b", 3, 6, 2, RDN_SCAT_REFLECT);
-  kymatio_case(ctx, "c", 1, 3, 1, RDN_SCAT_REFLECT);
-  kymatio_case(ctx, "p", 2, 8, 2, RDN_SCAT_PERIODIC);
+  for (int e = 0; e < 2; e++) {       /* the own line-FFT engine, then clFFT (RDN_SCAT_FFT) */
+    if (e) setenv("RDN_SCAT_FFT", "clfft", 1);
+    kymatio_case(ctx, "a", 2, 8, 2, RDN_SCAT_REFLECT);
+    kymatio_case(ctx, "b", 3, 6, 2, RDN_SCAT_REFLECT);
+    kymatio_case(ctx, "c", 1, 3, 1, RDN_SCAT_REFLECT);
+    kymatio_case(ctx, "p", 2, 8, 2, RDN_SCAT_PERIODIC);
+  }
+  unsetenv("RDN_SCAT_FFT");
+  engines(ctx);
   filters(ctx);
   shift_equivariance(ctx, 32, 32, 2, 8);
   shift_equivariance(ctx, 24, 40, 3, 4);
