@@ -15,26 +15,31 @@ inline float fweight(ulong f, ulong q_cols, ulong w, int hs) {
 }
 
 #if RDN_COMPLEX
-/* nrm[s k + j] (+)= sum over the chunk's frequencies p of weight(f0 + p) |c_j(p)|^2, for
-** p = P[j + 1][p][s][:] (P is [k + 1][fc][m][C]).  One work-item per (sample, class). */
+/* parts[(f m + s) k + j] = weight(f0 + f) |c_j(f)|^2, c_j(f) = P[j + 1][f][s][:] (P is
+** [k + 1][fc][m][C]): one work-item per (frequency, sample, class), summed over the
+** chunk's frequencies by spec_fsum. */
 __kernel void spec_cnorm(__global const float2 *p, ulong poff, ulong fc, ulong f0, ulong m,
-                         ulong c, uint k, ulong qc, ulong w, int hs, __global acc *nrm,
-                         int accumulate) {
+                         ulong c, uint k, ulong qc, ulong w, int hs, __global acc *parts) {
   p += poff;
-  FOR_EACH(i, m * k) {
-    ulong s = i / k, j = i % k;
-    __global const float2 *pj = p + (j + 1) * fc * m * c + s * c;
-    acc tot = 0;
-    for (ulong f = 0; f < fc; f++) {
-      __global const float2 *r = pj + f * m * c;
-      float part = 0;
-      for (ulong t = 0; t < c; t++) part += CABS2(r[t]);
-      tot += (acc)(fweight(f0 + f, qc, w, hs) * part);
-    }
-    nrm[i] = accumulate ? nrm[i] + tot : tot;
+  FOR_EACH(i, fc * m * k) {
+    ulong f = i / (m * k), s = (i / k) % m, j = i % k;
+    __global const float2 *r = p + (((j + 1) * fc + f) * m + s) * c;
+    float part = 0;
+    for (ulong t = 0; t < c; t++) part += CABS2(r[t]);
+    parts[i] = (acc)(fweight(f0 + f, qc, w, hs) * part);
   }
 }
 #endif
+
+/* out[i] (+)= sum over f < fc of parts[f n + i] (per-frequency partial norms). */
+__kernel void spec_fsum(__global acc *out, __global const acc *parts, ulong fc, ulong n,
+                        int accumulate) {
+  FOR_EACH(i, n) {
+    acc tot = 0;
+    for (ulong f = 0; f < fc; f++) tot += parts[f * n + i];
+    out[i] = accumulate ? out[i] + tot : tot;
+  }
+}
 
 /* Membership: pi = softmax(-lambda max(|c_j|, 1e-8)) (max subtracted, SPEC §1.12 item 4)
 ** or one-hot(labels); beta[s k + j] = gamma_j pi_j; pi_out receives pi when asked. */
@@ -72,29 +77,26 @@ __kernel void spec_member(__global const acc *nrm, ulong m, uint k, __global con
 
 #if RDN_COMPLEX
 /* v(p) += eta (e(p) - sum_j beta_j c_j(p)) over the chunk's frequencies (v at voff is the
-** chunk [fc, m, C]); nv[s] (+)= the weighted |v|^2 of the chunk.  One work-item per sample. */
+** chunk [fc, m, C]); parts[f m + s] = the weighted |v(f)|^2 after the update (summed by
+** spec_fsum).  One work-item per (frequency, sample). */
 __kernel void spec_update(__global float2 *v, ulong voff, __global const float2 *p, ulong poff,
                           ulong fc, ulong f0, ulong m, ulong c, uint k, float eta,
                           __global const float *beta, ulong qc, ulong w, int hs,
-                          __global acc *nv, int accumulate) {
+                          __global acc *parts) {
   v += voff;
   p += poff;
-  FOR_EACH(s, m) {
+  FOR_EACH(i, fc * m) {
+    ulong s = i % m, row = i * c;
     __global const float *b = beta + s * k;
-    acc tot = 0;
-    for (ulong f = 0; f < fc; f++) {
-      ulong row = (f * m + s) * c;
-      float part = 0;
-      for (ulong t = 0; t < c; t++) {
-        float2 u = p[row + t];
-        for (uint j = 0; j < k; j++) u -= b[j] * p[(j + 1) * fc * m * c + row + t];
-        float2 x = v[row + t] + eta * u;
-        v[row + t] = x;
-        part += CABS2(x);
-      }
-      tot += (acc)(fweight(f0 + f, qc, w, hs) * part);
+    float part = 0;
+    for (ulong t = 0; t < c; t++) {
+      float2 u = p[row + t];
+      for (uint j = 0; j < k; j++) u -= b[j] * p[(j + 1) * fc * m * c + row + t];
+      float2 x = v[row + t] + eta * u;
+      v[row + t] = x;
+      part += CABS2(x);
     }
-    nv[s] = accumulate ? nv[s] + tot : tot;
+    parts[i] = (acc)(fweight(f0 + i / m, qc, w, hs) * part);
   }
 }
 

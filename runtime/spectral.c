@@ -672,14 +672,15 @@ static rdn_status layer_body(rdn_ctx *ctx, const char *fn, rdn_tensor *v, op_src
   int single = fc == f, soft = labels == NULL;
   size_t s3[3] = { f * m, 0, 0 };
   rdn_tensor *p = NULL, *vall = NULL;
-  cl_mem nrm = NULL, nv = NULL, beta = NULL, gam = NULL;
-  cl_kernel kn, km, ku, kr;
+  cl_mem nrm = NULL, nv = NULL, beta = NULL, gam = NULL, parts = NULL;
+  cl_kernel kn, km, ku, kr, ks;
   float gf[MAXK];
   for (int j = 0; j < k; j++) gf[j] = (float)gamma[j];
   if ((s = new_tensor(ctx, &p, RDN_C64, (size_t)(k + 1) * fc, m, c)) != RDN_OK) return s;
   s3[0] = f; s3[1] = m; s3[2] = c;
   if ((s = rdn_tensor_reshape(&vall, v, 3, s3)) != RDN_OK) goto done;
   if (!(nrm = acc_buffer(ctx, fn, m * (size_t)k, &s)) || !(nv = acc_buffer(ctx, fn, m, &s)) ||
+      !(parts = acc_buffer(ctx, fn, fc * m * (size_t)k, &s)) ||
       !(beta = rdn__buffer(ctx, fn, m * (size_t)k * 4, &s)) ||
       !(gam = rdn__buffer(ctx, fn, (size_t)k * 4, &s)))
     goto done;
@@ -688,21 +689,26 @@ static rdn_status layer_body(rdn_ctx *ctx, const char *fn, rdn_tensor *v, op_src
   if ((s = rdn__kernel(ctx, "spectral", RDN_C64, NULL, "spec_cnorm", &kn)) != RDN_OK ||
       (s = rdn__kernel(ctx, "spectral", RDN_C64, NULL, "spec_member", &km)) != RDN_OK ||
       (s = rdn__kernel(ctx, "spectral", RDN_C64, NULL, "spec_update", &ku)) != RDN_OK ||
-      (s = rdn__kernel(ctx, "spectral", RDN_C64, NULL, "spec_rescale", &kr)) != RDN_OK)
+      (s = rdn__kernel(ctx, "spectral", RDN_C64, NULL, "spec_rescale", &kr)) != RDN_OK ||
+      (s = rdn__kernel(ctx, "spectral", RDN_C64, NULL, "spec_fsum", &ks)) != RDN_OK)
     goto done;
   cl_ulong mm = m, cc = c, qc = qcols(g), ww = g->w, po = p->offset, vo;
   cl_uint kk = (cl_uint)k;
   cl_int half = g->half, acc1;
-  /* pass 1 (soft membership): class norms over all frequencies */
+  /* pass 1 (soft membership): class norms over all frequencies (per-frequency parts,
+  ** then summed per (sample, class)) */
   for (size_t f0 = 0; soft && f0 < f && s == RDN_OK; f0 += fc) {
-    cl_ulong n = f - f0 < fc ? f - f0 : fc, fo = f0;
-    size_t gws = m * (size_t)k;
+    cl_ulong n = f - f0 < fc ? f - f0 : fc, fo = f0, nk = m * (cl_ulong)k;
+    size_t gws = (size_t)(n * nk), gsum = (size_t)nk;
     acc1 = f0 > 0;
     if ((s = apply_ops(ctx, vall, o, p, f, f0, n, single ? 0 : 1, k)) == RDN_OK &&
         (s = RDN_ARGS(ctx, kn, "spec_cnorm", RDN_ARG(p->buf), RDN_ARG(po), RDN_ARG(n),
                       RDN_ARG(fo), RDN_ARG(mm), RDN_ARG(cc), RDN_ARG(kk), RDN_ARG(qc),
-                      RDN_ARG(ww), RDN_ARG(half), RDN_ARG(nrm), RDN_ARG(acc1))) == RDN_OK)
-      s = rdn__launch(ctx, kn, "spec_cnorm", 1, &gws, NULL);
+                      RDN_ARG(ww), RDN_ARG(half), RDN_ARG(parts))) == RDN_OK &&
+        (s = rdn__launch(ctx, kn, "spec_cnorm", 1, &gws, NULL)) == RDN_OK &&
+        (s = RDN_ARGS(ctx, ks, "spec_fsum", RDN_ARG(nrm), RDN_ARG(parts), RDN_ARG(n),
+                      RDN_ARG(nk), RDN_ARG(acc1))) == RDN_OK)
+      s = rdn__launch(ctx, ks, "spec_fsum", 1, &gsum, NULL);
   }
   if (s != RDN_OK) goto done;
   {
@@ -721,15 +727,18 @@ static rdn_status layer_body(rdn_ctx *ctx, const char *fn, rdn_tensor *v, op_src
   cl_float fe = (cl_float)eta;
   for (size_t f0 = 0; f0 < f && s == RDN_OK; f0 += fc) {
     cl_ulong n = f - f0 < fc ? f - f0 : fc, fo = f0;
-    size_t gws = m;
+    size_t gws = (size_t)n * m, gsum = m;
     vo = v->offset + f0 * m * c;
     acc1 = f0 > 0;
     if ((single && soft) || (s = apply_ops(ctx, vall, o, p, f, f0, n, 0, k)) == RDN_OK) {
       if ((s = RDN_ARGS(ctx, ku, "spec_update", RDN_ARG(v->buf), RDN_ARG(vo), RDN_ARG(p->buf),
                         RDN_ARG(po), RDN_ARG(n), RDN_ARG(fo), RDN_ARG(mm), RDN_ARG(cc),
                         RDN_ARG(kk), RDN_ARG(fe), RDN_ARG(beta), RDN_ARG(qc), RDN_ARG(ww),
-                        RDN_ARG(half), RDN_ARG(nv), RDN_ARG(acc1))) == RDN_OK)
-        s = rdn__launch(ctx, ku, "spec_update", 1, &gws, NULL);
+                        RDN_ARG(half), RDN_ARG(parts))) == RDN_OK &&
+          (s = rdn__launch(ctx, ku, "spec_update", 1, &gws, NULL)) == RDN_OK &&
+          (s = RDN_ARGS(ctx, ks, "spec_fsum", RDN_ARG(nv), RDN_ARG(parts), RDN_ARG(n),
+                        RDN_ARG(mm), RDN_ARG(acc1))) == RDN_OK)
+        s = rdn__launch(ctx, ks, "spec_fsum", 1, &gsum, NULL);
     }
   }
   if (s == RDN_OK) {
@@ -743,6 +752,7 @@ static rdn_status layer_body(rdn_ctx *ctx, const char *fn, rdn_tensor *v, op_src
 done:
   if (nrm) clReleaseMemObject(nrm);
   if (nv) clReleaseMemObject(nv);
+  if (parts) clReleaseMemObject(parts);
   if (beta) clReleaseMemObject(beta);
   if (gam) clReleaseMemObject(gam);
   rdn_tensor_release(p);
