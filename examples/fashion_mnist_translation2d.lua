@@ -2,8 +2,10 @@
 -- §1.5, §1.10): 50 training images per class, lifted by 35 random 9x9 N(0, 1) filters +
 -- ReLU (circular padding), then 5 spectral ReduNet2D layers (eta = 0.5, eps_sq = 0.1,
 -- lambda = 500); 100 test images per class, tested as they are and circularly shifted by
--- (5, -7) pixels, on the features and on their shift-invariant read-out (|DFT|).  Reference (NumPy float64, SPEC §1.10): raw 0.779/0.738/0.775, lift
--- 0.788/0.732/0.794, lift + ReduNet 0.782/0.750/0.784 (ridge / kNN-5 / nearest subspace).
+-- (5, -7) pixels, on the features and on their shift-invariant read-out (|DFT|, where the
+-- shifted set scores as the original).  Reference (NumPy float64, SPEC §1.10): raw
+-- 0.779/0.738/0.775, lift 0.788/0.732/0.794, lift + ReduNet 0.782/0.750/0.784 (ridge /
+-- kNN-5 / nearest subspace; unshifted).
 -- Writes fashion_mnist_translation2d.svg to $RDN_OUT (or .).  RDN_SMOKE=1: 8 + 6 per class,
 -- 4 channels, 1 layer.  Data: Debian's dataset-fashion-mnist (RDN_DATA overrides).
 local rdn = require "rdn"

@@ -528,7 +528,7 @@ typedef struct {
 static rdn_status apply_wb(rdn_ctx *ctx, const op_src *o, rdn_tensor *vc, rdn_tensor *pc,
                            size_t f0, size_t fc, int j) {
   const rdn_spectral_wb *wb = o->wb;
-  size_t mj = wb->cnt[j - 1], m = wb->m, c = wb->c;
+  size_t mj = wb->cnt[j - 1], m = vc->shape[1], c = wb->c;   /* m: the samples of v */
   rdn_tensor *z = NULL, *n = NULL, *a = NULL, *b = NULL;
   rdn_status s;
   if ((s = sub3(&z, wb->zs, wb->zoff[j - 1] + f0 * mj * c, fc, mj, c)) == RDN_OK &&

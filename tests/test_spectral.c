@@ -427,6 +427,31 @@ static void test_woodbury(rdn_ctx *ctx, dims d) {
     free(a); free(b); free(pa); free(pb);
   }
   unsetenv("RDN_SPECTRAL_CHUNK");
+  /* other data: a set of another size (the operators keep the construction's m) */
+  {
+    dims d2 = d;
+    d2.m = d.m + 4;
+    size_t tot2 = (size_t)d2.m * n;
+    double *x2 = malloc(sizeof *x2 * tot2);
+    int *y2 = malloc(sizeof *y2 * d2.m);
+    random_set(d2, 77, x2, y2);
+    rdn_tensor *xt2 = signals(ctx, d2, x2), *va = spectra(ctx, d2, &g), *vb = spectra(ctx, d2, &g);
+    if (CHECK_OK(ctx, rdn_spectral_enter(ctx, va, xt2, &g)) &&
+        CHECK_OK(ctx, rdn_spectral_enter(ctx, vb, xt2, &g)) &&
+        CHECK_OK(ctx, rdn_spectral_layer(ctx, va, w, g1, 0.5, 5, NULL, NULL, &g)) &&
+        CHECK_OK(ctx, rdn_spectral_layer_wb(ctx, vb, wb, g2, 0.5, 5, NULL, NULL, &g))) {
+      double *a = th_read(va), *b = th_read(vb);
+      double e2 = maxdiff(a, b, 2 * f * d2.m * d.c);
+      CHECK(e2 < 2e-5, "Woodbury layer on %d new samples = direct: %g", d2.m, e2);
+      free(a);
+      free(b);
+    }
+    free(x2);
+    free(y2);
+    rdn_tensor_release(xt2);
+    rdn_tensor_release(va);
+    rdn_tensor_release(vb);
+  }
   /* rebuilt from its parts (what a saved model holds): the same layer */
   rdn_tensor *pe = NULL, *pz = NULL, *pn = NULL;
   size_t pc[64];

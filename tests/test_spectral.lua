@@ -90,6 +90,8 @@ T.ok(maxdiff(Zw, Zd) < 1e-5 and math.abs(lw[3].dR - ld[3].dR) < 1e-5,
 T.ok(lw[2].memory == (5 * 25 + 5 * 12 * 5 + 5 * 3 * 16) * 8 and ld[2].memory == 4 * 5 * 25 * 8,
      "Woodbury memory in the log")
 T.ok(maxdiff(nw:forward(Xw), Zw) < 1e-5, "Woodbury forward")
+local Xw2 = rdn.randn { 17, 5, 8, seed = 13 }
+T.ok(maxdiff(nw:forward(Xw2), nd:forward(Xw2)) < 1e-5, "Woodbury forward on another set size")
 local pw = tmp .. "/wb.safetensors"
 T.ok(nw:save(pw), "Woodbury save")
 local bw = rdn.nn.load(pw)
