@@ -466,13 +466,14 @@ static void test_woodbury(rdn_ctx *ctx, dims d) {
     free(a);
     free(b);
   }
+  rdn_spectral_wb *bad = wb;          /* failures must set *out = NULL */
   pc[0] = 0;
-  CHECK_ERR(ctx, rdn_spectral_wb_assemble(ctx, &wb2, pe, pz, pn, pc, d.k, 0.1), RDN_EVALUE,
+  CHECK_ERR(ctx, rdn_spectral_wb_assemble(ctx, &bad, pe, pz, pn, pc, d.k, 0.1), RDN_EVALUE,
             "class 0 has no samples");
   pc[0] = 100;
-  CHECK_ERR(ctx, rdn_spectral_wb_assemble(ctx, &wb2, pe, pz, pn, pc, d.k, 0.1), RDN_EINVAL,
+  CHECK_ERR(ctx, rdn_spectral_wb_assemble(ctx, &bad, pe, pz, pn, pc, d.k, 0.1), RDN_EINVAL,
             "shape mismatch: e [");
-  CHECK(wb2 == NULL, "a failed assemble leaves NULL");
+  CHECK(bad == NULL, "a failed assemble leaves NULL");
   rdn_spectral_geom g3 = g;
   g3.w = (size_t)d.w + 2;
   CHECK_ERR(ctx, rdn_spectral_layer_wb(ctx, v2, NULL, g2, 0.5, 50, NULL, NULL, &g), RDN_EINVAL,
@@ -483,9 +484,10 @@ static void test_woodbury(rdn_ctx *ctx, dims d) {
             "'v' must be c64");
   CHECK_ERR(ctx, rdn_spectral_wb_create(ctx, NULL, g2, r2, v1, yt, d.k, 0.1, &g), RDN_EINVAL,
             "'out' is NULL");
-  CHECK_ERR(ctx, rdn_spectral_wb_create(ctx, &wb, g2, r2, v1, yt, d.k, -1, &g), RDN_EINVAL,
+  bad = wb;
+  CHECK_ERR(ctx, rdn_spectral_wb_create(ctx, &bad, g2, r2, v1, yt, d.k, -1, &g), RDN_EINVAL,
             "eps_sq must be positive and finite, got -1");
-  CHECK(wb == NULL, "a failed create leaves NULL");
+  CHECK(bad == NULL, "a failed create leaves NULL");
 done:
   rdn_spectral_wb_destroy(wb);
   rdn_spectral_wb_destroy(wb2);
