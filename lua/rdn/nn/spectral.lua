@@ -1,8 +1,10 @@
 -- rdn/nn/spectral.lua -- shared body of ReduNet1D / ReduNet2D (SPEC §1.4-1.5): a block of
 -- shift-invariant ReduNet layers in the spectral domain.  The input enters by one ortho
 -- FFT (half spectrum of real signals), every layer holds its per-frequency operators
--- [k+1, F, C, C] (c64, conjugated) and gamma, and one inverse FFT leaves (real part,
--- renormalised).  Same protocol and model-file layout as the vector ReduNet.
+-- [k+1, F, C, C] (c64, conjugated) or, when every class has fewer samples than channels,
+-- their Woodbury form (SPEC §1.11), and gamma; one inverse FFT leaves (real part,
+-- renormalised).  Same protocol and model-file layout as the vector ReduNet.  S.invariant
+-- is the shift-invariant read-out (|DFT|) for classifiers on top.
 local core = require "rdn.core"
 local U = require "rdn.nn.util"
 
