@@ -91,53 +91,88 @@ __kernel void count_finish(__global acc *part, ulong nparts) {
 }
 
 #if RDN_COMPLEX
-/* ---- complex kernels (build with the c64 dtype: elem = float2) */
+/* ---- complex kernels (build with the c64 dtype), on interleaved (re, im) floats.  Each
+** work-item takes 8 complex numbers as one float16 (PoCL's work-item vectorizer gives up
+** on float2 code, so the vectors are explicit); a tail shorter than 8 goes scalar. */
+#define EXPAND8(h) (float16)((h).s0, (h).s0, (h).s1, (h).s1, (h).s2, (h).s2, (h).s3, (h).s3, \
+                             (h).s4, (h).s4, (h).s5, (h).s5, (h).s6, (h).s6, (h).s7, (h).s7)
 
-/* out = |x| (f32). */
-__kernel void cabs(__global float *out, ulong ooff, __global const float2 *x, ulong xoff,
+/* out = |x| (f32).  Grid ceil(n / 8). */
+__kernel void cabs(__global float *out, ulong ooff, __global const float *x, ulong xoff,
                    ulong n) {
-  ulong i = get_global_id(0);
-  if (i < n) {
-    float2 z = x[xoff + i];
-    out[ooff + i] = sqrt(z.x * z.x + z.y * z.y);
+  ulong i0 = 8 * get_global_id(0);
+  if (i0 >= n) return;
+  __global const float *p = x + 2 * xoff;
+  if (i0 + 8 <= n) {
+    float16 z = vload16(0, p + 2 * i0);
+    vstore8(sqrt(z.even * z.even + z.odd * z.odd), 0, out + ooff + i0);
+    return;
+  }
+  for (ulong i = i0; i < n; i++)
+    out[ooff + i] = sqrt(p[2 * i] * p[2 * i] + p[2 * i + 1] * p[2 * i + 1]);
+}
+
+/* out[b, f, p] = x[b, p] * filt[f, p] (conj(filt) when cj), filt complex (cplx = 1) or
+** real; grid (ceil(np / 8), B * F), (b, f) uniform per row of work-items. */
+__kernel void cmul_bank(__global float *out, ulong ooff, __global const float *x, ulong xoff,
+                        __global const float *h, ulong hoff, ulong np, ulong nf, ulong nbf,
+                        int cplx, int cj) {
+  ulong p0 = 8 * get_global_id(0), bf = get_global_id(1);
+  if (p0 >= np || bf >= nbf) return;
+  __global const float *xr = x + 2 * (xoff + (bf / nf) * np);
+  __global float *o = out + 2 * (ooff + bf * np);
+  ulong hr = (bf % nf) * np;
+  float sg = cj ? -1.0f : 1.0f;
+  if (p0 + 8 <= np) {
+    float16 z = vload16(0, xr + 2 * p0), r;
+    if (cplx) {
+      float16 g = vload16(0, h + 2 * (hoff + hr) + 2 * p0);
+      float8 gr = g.even, gi = sg * g.odd;
+      r.even = z.even * gr - z.odd * gi;
+      r.odd = z.even * gi + z.odd * gr;
+    } else {
+      r = z * EXPAND8(vload8(0, h + hoff + hr + p0));
+    }
+    vstore16(r, 0, o + 2 * p0);
+    return;
+  }
+  for (ulong p = p0; p < np; p++) {
+    float zr = xr[2 * p], zi = xr[2 * p + 1], gr, gi;
+    if (cplx) gr = h[2 * (hoff + hr + p)], gi = sg * h[2 * (hoff + hr + p) + 1];
+    else gr = h[hoff + hr + p], gi = 0;
+    o[2 * p] = zr * gr - zi * gi;
+    o[2 * p + 1] = zr * gi + zi * gr;
   }
 }
 
-/* out[b, f, p] = x[b, p] * filt[f, p] (conj(filt) when cj); 2-D grid (P, B * F). */
-__kernel void cmul_bank_c(__global float2 *out, ulong ooff, __global const float2 *x,
-                          ulong xoff, __global const float2 *h, ulong hoff, ulong np, ulong nf,
-                          ulong nbf, int cj) {
-  ulong p = get_global_id(0), bf = get_global_id(1);
-  if (p >= np || bf >= nbf) return;
-  float2 a = x[xoff + (bf / nf) * np + p], g = h[hoff + (bf % nf) * np + p];
-  if (cj) g.y = -g.y;
-  out[ooff + bf * np + p] = CMUL(a, g);
-}
-
-/* Same with a real filter bank (f32). */
-__kernel void cmul_bank_r(__global float2 *out, ulong ooff, __global const float2 *x,
-                          ulong xoff, __global const float *h, ulong hoff, ulong np, ulong nf,
-                          ulong nbf) {
-  ulong p = get_global_id(0), bf = get_global_id(1);
-  if (p >= np || bf >= nbf) return;
-  out[ooff + bf * np + p] = x[xoff + (bf / nf) * np + p] * h[hoff + (bf % nf) * np + p];
-}
-
 /* Fourier periodisation: x [nb, H, W] -> out [nb, H/k, W/k], the mean of the k x k
-** aliases (the spectrum of x[::k, ::k]).  2-D grid (W/k, nb * H/k). */
-__kernel void periodize(__global float2 *out, ulong ooff, __global const float2 *x, ulong xoff,
-                        uint h, uint w, uint k, ulong rows) {
-  uint v = get_global_id(0);
-  ulong r = get_global_id(1);
+** aliases (the spectrum of x[::k, ::k]).  Grid (ceil((W/k) / 8), H/k, nb). */
+__kernel void periodize(__global float *out, ulong ooff, __global const float *x, ulong xoff,
+                        uint h, uint w, uint k, ulong nb) {
+  uint v0 = 8 * get_global_id(0), u = get_global_id(1);
+  ulong b = get_global_id(2);
   uint hk = h / k, wk = w / k;
-  if (v >= wk || r >= rows) return;
-  ulong b = r / hk;
-  uint u = (uint)(r - b * hk);
-  __global const float2 *p = x + xoff + b * (ulong)h * w;
-  float2 s = 0;
-  for (uint a = 0; a < k; a++)
-    for (uint c = 0; c < k; c++) s += p[(ulong)(u + a * hk) * w + v + c * wk];
-  out[ooff + r * wk + v] = s / (float)(k * k);
+  if (v0 >= wk || u >= hk || b >= nb) return;
+  ulong r = b * hk + u;
+  __global const float *p = x + 2 * (xoff + b * (ulong)h * w);
+  __global float *o = out + 2 * (ooff + r * wk);
+  float inv = 1.0f / (float)(k * k);
+  if (v0 + 8 <= wk) {
+    float16 s = 0;
+    for (uint a = 0; a < k; a++)
+      for (uint c = 0; c < k; c++) s += vload16(0, p + 2 * ((ulong)(u + a * hk) * w + v0 + c * wk));
+    vstore16(s * inv, 0, o + 2 * v0);
+    return;
+  }
+  for (uint v = v0; v < wk; v++) {
+    float sr = 0, si = 0;
+    for (uint a = 0; a < k; a++)
+      for (uint c = 0; c < k; c++) {
+        ulong q = 2 * ((ulong)(u + a * hk) * w + v + c * wk);
+        sr += p[q], si += p[q + 1];
+      }
+    o[2 * v] = sr * inv, o[2 * v + 1] = si * inv;
+  }
 }
 #endif
 
@@ -212,11 +247,40 @@ __kernel void channel_standardize_cols(__global real *out, ulong ooff, __global 
 }
 #endif
 
-/* ---- batched transpose: in [nb, r, c] -> out [nb, c, r]; grid (r, c, nb) so that the
-** writes are contiguous. */
+/* ---- batched transpose: in [nb, r, c] -> out [nb, c, r].  Grid (ceil(r / 8), ceil(c / 8),
+** nb): each work-item moves an 8 x 8 tile; f32 (and i32 bits) tiles go through float8
+** registers (an in-register transpose), other types and partial tiles element by element. */
+#if RDN_DTYPE == 0
+inline void tr8(float8 *m) {
+  const uint8 e1 = (uint8)(0, 8, 2, 10, 4, 12, 6, 14), o1 = (uint8)(1, 9, 3, 11, 5, 13, 7, 15);
+  const uint8 e2 = (uint8)(0, 1, 8, 9, 4, 5, 12, 13), o2 = (uint8)(2, 3, 10, 11, 6, 7, 14, 15);
+  const uint8 e4 = (uint8)(0, 1, 2, 3, 8, 9, 10, 11), o4 = (uint8)(4, 5, 6, 7, 12, 13, 14, 15);
+  float8 t[8];
+  for (int i = 0; i < 8; i += 2)
+    t[i] = shuffle2(m[i], m[i + 1], e1), t[i + 1] = shuffle2(m[i], m[i + 1], o1);
+  for (int i = 0; i < 8; i += (i % 4 == 1) ? 3 : 1)
+    m[i] = shuffle2(t[i], t[i + 2], e2), m[i + 2] = shuffle2(t[i], t[i + 2], o2);
+  for (int i = 0; i < 4; i++)
+    t[i] = shuffle2(m[i], m[i + 4], e4), t[i + 4] = shuffle2(m[i], m[i + 4], o4);
+  for (int i = 0; i < 8; i++) m[i] = t[i];
+}
+#endif
+
 __kernel void transpose(__global elem *out, ulong ooff, __global const elem *x, ulong xoff,
                         ulong nr, ulong nc, ulong nb) {
-  ulong i = get_global_id(0), j = get_global_id(1), b = get_global_id(2);
-  if (i >= nr || j >= nc || b >= nb) return;
-  out[ooff + (b * nc + j) * nr + i] = x[xoff + (b * nr + i) * nc + j];
+  ulong i0 = 8 * get_global_id(0), j0 = 8 * get_global_id(1), b = get_global_id(2);
+  if (i0 >= nr || j0 >= nc || b >= nb) return;
+  __global const elem *in = x + xoff + b * nr * nc;
+  __global elem *o = out + ooff + b * nr * nc;
+#if RDN_DTYPE == 0
+  if (i0 + 8 <= nr && j0 + 8 <= nc) {
+    float8 m[8];
+    for (int l = 0; l < 8; l++) m[l] = vload8(0, in + (i0 + l) * nc + j0);
+    tr8(m);
+    for (int l = 0; l < 8; l++) vstore8(m[l], 0, o + (j0 + l) * nr + i0);
+    return;
+  }
+#endif
+  for (ulong j = j0; j < j0 + 8 && j < nc; j++)
+    for (ulong i = i0; i < i0 + 8 && i < nr; i++) o[j * nr + i] = in[i * nc + j];
 }

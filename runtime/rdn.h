@@ -498,7 +498,10 @@ RDN_API rdn_status rdn_transpose(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor
 **     output (Hp / 2^J - 2) x (Wp / 2^J - 2) (28 x 28, J = 2: 7 x 7).  Needs 2^J <= H, W.
 **   RDN_SCAT_PERIODIC: no padding, circular convolutions on H x W, output H/2^J x W/2^J,
 **     exactly equivariant to circular shifts by multiples of 2^J; H, W multiples of 2^J.
-** Products and subsampling are done in the Fourier domain (FFTs with NumPy's scaling). */
+** Products and subsampling are done in the Fourier domain (FFTs with NumPy's scaling), by
+** the transform's own line FFTs (kernels/scatfft.cl: working-grid sides <= 64 with prime
+** factors <= 13, filter products, periodisation, modulus, padding fused) or by clFFT plans
+** (any other size, or RDN_SCAT_FFT=clfft read at create). */
 typedef struct rdn_scattering rdn_scattering;
 typedef enum { RDN_SCAT_REFLECT = 0, RDN_SCAT_PERIODIC = 1 } rdn_scat_pad;
 /* 1 <= J, 1 <= L <= 64, order 0, 1 or 2; J too large for h x w is RDN_EINVAL naming J and

@@ -380,7 +380,8 @@ static rdn_status modulus(rdn_scattering *s, size_t n) {
       (st = RDN_ARGS(s->ctx, k, "cabs", RDN_ARG(s->R), RDN_ARG(z), RDN_ARG(s->B), RDN_ARG(z),
                      RDN_ARG(cn))) != RDN_OK)
     return st;
-  return rdn__launch(s->ctx, k, "cabs", 1, &n, NULL);
+  size_t g = (n + 7) / 8;             /* 8 complex numbers per work-item */
+  return rdn__launch(s->ctx, k, "cabs", 1, &g, NULL);
 }
 
 /* Low-pass outputs in B ([bc, a1n, a2n] planes at resolution J) into out. */

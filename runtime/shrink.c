@@ -267,7 +267,7 @@ rdn_status rdn_cabs(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x) {
   cl_ulong oo = out->offset, xo = x->offset, n = rdn_tensor_numel(x);
   if ((s = RDN_ARGS(ctx, k, "cabs", RDN_TARG(out, oo), RDN_TARG(x, xo), RDN_ARG(n))) != RDN_OK)
     return s;
-  size_t gws = (size_t)n;
+  size_t gws = (size_t)(n + 7) / 8;
   return rdn__launch(ctx, k, "cabs", 1, &gws, NULL);
 }
 
@@ -300,20 +300,15 @@ rdn_status rdn_cmul_bank(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
     return rdn__fail(ctx, RDN_EINVAL, "%s: 'out' overlaps an input", fn);
   int cplx = filt->dtype == RDN_C64;
   if (!cplx && conj) conj = 0;   /* a real filter is its own conjugate */
-  const char *name = cplx ? "cmul_bank_c" : "cmul_bank_r";
-  if ((s = rdn__kernel(ctx, "shrink", RDN_C64, NULL, name, &k)) != RDN_OK) return s;
+  if ((s = rdn__kernel(ctx, "shrink", RDN_C64, NULL, "cmul_bank", &k)) != RDN_OK) return s;
   cl_ulong oo = out->offset, xo = x->offset, ho = filt->offset, cp = np, cf = nf;
   cl_ulong nbf = nx / np * nf;
-  cl_int cj = conj;
-  if (cplx)
-    s = RDN_ARGS(ctx, k, name, RDN_TARG(out, oo), RDN_TARG(x, xo), RDN_TARG(filt, ho), RDN_ARG(cp),
-                 RDN_ARG(cf), RDN_ARG(nbf), RDN_ARG(cj));
-  else
-    s = RDN_ARGS(ctx, k, name, RDN_TARG(out, oo), RDN_TARG(x, xo), RDN_TARG(filt, ho), RDN_ARG(cp),
-                 RDN_ARG(cf), RDN_ARG(nbf));
-  if (s != RDN_OK) return s;
-  size_t gws[2] = { np, (size_t)nbf };
-  return rdn__launch(ctx, k, name, 2, gws, NULL);
+  cl_int cj = conj, cc = cplx;
+  if ((s = RDN_ARGS(ctx, k, "cmul_bank", RDN_TARG(out, oo), RDN_TARG(x, xo), RDN_TARG(filt, ho),
+                    RDN_ARG(cp), RDN_ARG(cf), RDN_ARG(nbf), RDN_ARG(cc), RDN_ARG(cj))) != RDN_OK)
+    return s;
+  size_t gws[2] = { (np + 7) / 8, (size_t)nbf };
+  return rdn__launch(ctx, k, "cmul_bank", 2, gws, NULL);
 }
 
 rdn_status rdn_fourier_subsample(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x, int k) {
@@ -342,13 +337,17 @@ rdn_status rdn_fourier_subsample(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor
     return rdn__fail(ctx, RDN_EINVAL, "%s: planes of %zu x %zu are too large", fn, h, w);
   if (any_overlap(out, x)) return rdn__fail(ctx, RDN_EINVAL, "%s: 'out' overlaps 'x'", fn);
   if ((s = rdn__kernel(ctx, "shrink", RDN_C64, NULL, "periodize", &kr)) != RDN_OK) return s;
-  cl_ulong oo = out->offset, xo = x->offset, rows = nb * hk;
+  cl_ulong oo = out->offset, xo = x->offset, cnb = nb;
   cl_uint ch = (cl_uint)h, cw = (cl_uint)w, ck = (cl_uint)k;
   if ((s = RDN_ARGS(ctx, kr, "periodize", RDN_TARG(out, oo), RDN_TARG(x, xo), RDN_ARG(ch),
-                    RDN_ARG(cw), RDN_ARG(ck), RDN_ARG(rows))) != RDN_OK)
+                    RDN_ARG(cw), RDN_ARG(ck), RDN_ARG(cnb))) != RDN_OK)
     return s;
-  size_t gws[2] = { wk, (size_t)rows };
-  return rdn__launch(ctx, kr, "periodize", 2, gws, NULL);
+  /* work-groups of >= 64 work-items: PoCL pays per work-group, and rows are short */
+  size_t gws[3] = { (wk + 7) / 8, hk, nb }, lws[3] = { gws[0], 1, 1 };
+  lws[1] = gws[0] * hk >= 64 ? (64 + gws[0] - 1) / gws[0] : hk;
+  if (lws[1] > hk) lws[1] = hk;
+  lws[2] = gws[0] * lws[1] >= 64 ? 1 : (64 + gws[0] * lws[1] - 1) / (gws[0] * lws[1]);
+  return rdn__launch(ctx, kr, "periodize", 3, gws, lws);
 }
 
 /* ------------------------------------------------------------- per channel */
@@ -461,6 +460,6 @@ rdn_status rdn_transpose(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x, siz
   if ((s = RDN_ARGS(ctx, k, "transpose", RDN_TARG(out, oo), RDN_TARG(x, xo), RDN_ARG(nr),
                     RDN_ARG(nc), RDN_ARG(nb))) != RDN_OK)
     return s;
-  size_t gws[3] = { rows, cols, (size_t)nb };
+  size_t gws[3] = { (rows + 7) / 8, (cols + 7) / 8, (size_t)nb };
   return rdn__launch(ctx, k, "transpose", 3, gws, NULL);
 }
