@@ -12,20 +12,9 @@ local KNOWN = { layers = true, eta = true, eps_sq = true, lambda = true, members
 function ReduNet.new(opts)
   opts = U.opts(NAME, opts, KNOWN)
   local self = setmetatable({}, ReduNet)
-  self.layers = U.number(NAME, "layers", opts.layers or 10, false, true)
-  self.eta = U.number(NAME, "eta", opts.eta or 0.5)
-  self.eps_sq = U.number(NAME, "eps_sq", opts.eps_sq or 0.1)
-  self.lambda = U.number(NAME, "lambda", opts.lambda or 500, true)
-  self.membership = opts.membership or "soft"
-  if self.membership ~= "soft" and self.membership ~= "label" then
-    U.fail("%s: membership must be 'soft' or 'label', got '%s'", NAME, tostring(self.membership))
-  end
+  U.redunet_hyper(NAME, self, opts)
   self.ops, self.gamma = {}, {}       -- per layer: W [k+1, d, d], {gamma_1..k}
   return self
-end
-
-local function stderr_line(quiet, fmt, ...)
-  if not quiet then io.stderr:write(string.format(fmt, ...)) io.stderr:flush() end
 end
 
 --- net:construct(X, y [, {quiet, log = "file.csv", classes = k}]) -> log, Z.
@@ -43,12 +32,7 @@ function ReduNet:construct(X, y, opts)
   for l = 1, L + 1 do
     local W = l <= L and core.empty { k + 1, d, d, dtype = self.dtype } or nil  -- last: rates
     local gamma, dR, R, Rc = core.redunet_operators(W, Z, labels, k, self.eps_sq)
-    local now = clock()
-    log[l] = { layer = l - 1, dR = dR, R = R, Rc = Rc, time = l == 1 and 0 or now - t0 }
-    if l > 1 then
-      stderr_line(opts.quiet, "layer %d/%d  ΔR %.6g  R %.6g  Rc %.6g  %.2f s\n", l - 1, L, dR,
-                  R, Rc, now - t0)
-    end
+    U.redunet_log(log, l, L, opts.quiet, dR, R, Rc, t0, clock())
     if l > L then break end
     t0 = clock()
     self.ops[l], self.gamma[l] = W, gamma
@@ -78,8 +62,7 @@ end
 function ReduNet:update(X, y, tau)
   local fn = NAME .. ":update"
   self:_check_built(fn)
-  tau = U.number(fn, "tau", tau or 0.1)
-  if tau > 1 then U.fail("%s: tau must be in (0, 1], got %s", fn, tostring(tau)) end
+  tau = U.tau(fn, tau)
   local Z = U.features(fn, X, self.d, self.dtype)
   local labels = U.labels(fn, y, Z:dim(1), self.k)
   local lab = self.membership == "label" and labels or nil
@@ -89,8 +72,7 @@ function ReduNet:update(X, y, tau)
     local gamma, dR, R, Rc = core.redunet_operators(W, Z, labels, self.k, self.eps_sq)
     log[l] = { layer = l - 1, dR = dR, R = R, Rc = Rc }
     self.ops[l]:axpby(tau, W, 1 - tau)
-    local gl = self.gamma[l]
-    for j = 1, self.k do gl[j] = gl[j] + tau * (gamma[j] - gl[j]) end
+    U.gamma_average(self.gamma[l], gamma, self.k, tau)
     core.redunet_layer(Z, self.ops[l], self.gamma[l], self.eta, self.lambda, lab)
   end
   W:release()
@@ -106,28 +88,17 @@ end
 
 --- Model file state: tensors and string metadata under `prefix`.
 function ReduNet:state(prefix)
-  local meta = { model = "ReduNet", layers = tostring(self.layers), eta = U.num2str(self.eta),
-                 eps_sq = U.num2str(self.eps_sq), lambda = U.num2str(self.lambda),
-                 membership = self.membership }
+  local meta = U.redunet_meta("ReduNet", self)
   if self.d then
     meta.d, meta.k, meta.dtype, meta.built = tostring(self.d), tostring(self.k), self.dtype,
                                              tostring(#self.ops)
-    for l = 1, #self.ops do meta["layer." .. l .. ".gamma"] = U.list2str(self.gamma[l]) end
   end
-  local m = {}
-  for k, v in pairs(meta) do m[prefix .. k] = v end
-  return self:params(prefix), m
+  return self:params(prefix), U.prefixed(meta, prefix)
 end
 
 function ReduNet.from_state(file, prefix, fname)
-  local meta = file.metadata
-  local function get(k) return meta[prefix .. k] end
-  for _, k in ipairs { "layers", "eta", "eps_sq", "lambda", "membership" } do
-    if not get(k) then U.fail("%s: model file lacks metadata '%s%s'", fname, prefix, k) end
-  end
-  local self = ReduNet.new { layers = tonumber(get "layers"), eta = tonumber(get "eta"),
-                             eps_sq = tonumber(get "eps_sq"), lambda = tonumber(get "lambda"),
-                             membership = get "membership" }
+  local get, hyper = U.redunet_from_meta(file, prefix, fname)
+  local self = ReduNet.new(hyper)
   local built = tonumber(get "built")
   if not built then return self end
   self.d, self.k, self.dtype = tonumber(get "d"), tonumber(get "k"), get "dtype"
@@ -140,11 +111,7 @@ function ReduNet.from_state(file, prefix, fname)
              prefix, l, self.dtype, self.k + 1, self.d, self.d)
     end
     self.ops[l] = W
-    self.gamma[l] = U.str2list(fname, get("layer." .. l .. ".gamma"))
-    if #self.gamma[l] ~= self.k then
-      U.fail("%s: model file: layer %d has %d gamma values, k = %d", fname, l, #self.gamma[l],
-             self.k)
-    end
+    self.gamma[l] = U.redunet_gamma(fname, get, l, self.k)
   end
   return self
 end

@@ -12,10 +12,6 @@ local S = {}
 local KNOWN = { layers = true, eta = true, eps_sq = true, lambda = true, membership = true,
                 woodbury = true }
 
-local function stderr_line(quiet, fmt, ...)
-  if not quiet then io.stderr:write(string.format(fmt, ...)) io.stderr:flush() end
-end
-
 --- S.class(name, rank) -> a layer class for inputs [m, C, T] (rank 1) / [m, C, H, W] (2).
 function S.class(cname, rank)
   local C = U.class(cname)
@@ -25,15 +21,7 @@ function S.class(cname, rank)
   function C.new(opts)
     opts = U.opts(NAME, opts, KNOWN)
     local self = setmetatable({}, C)
-    self.layers = U.number(NAME, "layers", opts.layers or 10, false, true)
-    self.eta = U.number(NAME, "eta", opts.eta or 0.5)
-    self.eps_sq = U.number(NAME, "eps_sq", opts.eps_sq or 0.1)
-    self.lambda = U.number(NAME, "lambda", opts.lambda or 500, true)
-    self.membership = opts.membership or "soft"
-    if self.membership ~= "soft" and self.membership ~= "label" then
-      U.fail("%s: membership must be 'soft' or 'label', got '%s'", NAME,
-             tostring(self.membership))
-    end
+    U.redunet_hyper(NAME, self, opts)
     -- woodbury: class operators in the Woodbury form (SPEC §1.11: class spectra + m_j x m_j
     -- inverses instead of C x C per class and frequency); "auto" when every class has
     -- fewer samples than channels
@@ -104,13 +92,7 @@ function S.class(cname, rank)
     local t0, bytes = clock(), 0
     for l = 1, L + 1 do
       local W, b, gamma, dR, R, Rc = operators(wb, l <= L, V, labels, k, self.eps_sq, g, c)
-      local now = clock()
-      log[l] = { layer = l - 1, dR = dR, R = R, Rc = Rc, time = l == 1 and 0 or now - t0,
-                 memory = bytes }
-      if l > 1 then
-        stderr_line(opts.quiet, "layer %d/%d  ΔR %.6g  R %.6g  Rc %.6g  %.2f s  %.1f MiB\n",
-                    l - 1, L, dR, R, Rc, now - t0, bytes / 2 ^ 20)
-      end
+      U.redunet_log(log, l, L, opts.quiet, dR, R, Rc, t0, clock(), bytes)
       bytes = b
       if l > L then break end
       t0 = clock()
@@ -145,8 +127,7 @@ function S.class(cname, rank)
     if self.wb then
       U.fail("%s: not available with Woodbury operators (build with woodbury = false)", fn)
     end
-    tau = U.number(fn, "tau", tau or 0.1)
-    if tau > 1 then U.fail("%s: tau must be in (0, 1], got %s", fn, tostring(tau)) end
+    tau = U.tau(fn, tau)
     local Z, g, m = self:_input(fn, X)
     local labels = U.labels(fn, y, m, self.k)
     local lab = self.membership == "label" and labels or nil
@@ -157,9 +138,8 @@ function S.class(cname, rank)
       local gamma, dR, R, Rc = core.spectral_operators(W, V, labels, self.k, self.eps_sq, g)
       log[l] = { layer = l - 1, dR = dR, R = R, Rc = Rc }
       self.ops[l]:axpby(tau, W, 1 - tau)
-      local gl = self.gamma[l]
-      for j = 1, self.k do gl[j] = gl[j] + tau * (gamma[j] - gl[j]) end
-      core.spectral_layer(V, self.ops[l], gl, self.eta, self.lambda, g, lab)
+      U.gamma_average(self.gamma[l], gamma, self.k, tau)
+      core.spectral_layer(V, self.ops[l], self.gamma[l], self.eta, self.lambda, g, lab)
     end
     W:release()
     return log, core.spectral_leave(V, g)
@@ -182,32 +162,22 @@ function S.class(cname, rank)
   end
 
   function C:state(prefix)
-    local meta = { model = cname, layers = tostring(self.layers), eta = U.num2str(self.eta),
-                   eps_sq = U.num2str(self.eps_sq), lambda = U.num2str(self.lambda),
-                   membership = self.membership, woodbury = tostring(self.woodbury) }
+    local meta = U.redunet_meta(cname, self)
+    meta.woodbury = tostring(self.woodbury)
     if self.c then
       if self.wb and self.ops[1] then meta.counts = U.list2str(select(4, self.ops[1]:parts())) end
       meta.channels, meta.h, meta.w, meta.k = tostring(self.c), tostring(self.geom.h),
                                                tostring(self.geom.w), tostring(self.k)
       meta.built = tostring(#self.ops)
-      for l = 1, #self.ops do meta["layer." .. l .. ".gamma"] = U.list2str(self.gamma[l]) end
     end
-    local m = {}
-    for key, v in pairs(meta) do m[prefix .. key] = v end
-    return self:params(prefix), m
+    return self:params(prefix), U.prefixed(meta, prefix)
   end
 
   function C.from_state(file, prefix, fname)
-    local meta = file.metadata
-    local function get(key) return meta[prefix .. key] end
-    for _, key in ipairs { "layers", "eta", "eps_sq", "lambda", "membership" } do
-      if not get(key) then U.fail("%s: model file lacks metadata '%s%s'", fname, prefix, key) end
-    end
+    local get, hyper = U.redunet_from_meta(file, prefix, fname)
     local wbs = get "woodbury"
-    local self = C.new { layers = tonumber(get "layers"), eta = tonumber(get "eta"),
-                         eps_sq = tonumber(get "eps_sq"), lambda = tonumber(get "lambda"),
-                         membership = get "membership",
-                         woodbury = wbs == "true" or (wbs ~= "false" and "auto") }
+    hyper.woodbury = wbs == "true" or (wbs ~= "false" and "auto")
+    local self = C.new(hyper)
     local built = tonumber(get "built")
     if not built then return self end
     local c, h, w, k = tonumber(get "channels"), tonumber(get "h"), tonumber(get "w"),
@@ -237,11 +207,7 @@ function S.class(cname, rank)
                fname, prefix, l, k + 1, F, c, c)
       end
       self.ops[l] = W
-      self.gamma[l] = U.str2list(fname, get("layer." .. l .. ".gamma"))
-      if #self.gamma[l] ~= k then
-        U.fail("%s: model file: layer %d has %d gamma values, k = %d", fname, l,
-               #self.gamma[l], k)
-      end
+      self.gamma[l] = U.redunet_gamma(fname, get, l, k)
     end
     return self
   end
@@ -323,9 +289,7 @@ function S.lift_class(cname, rank)
     local meta = { model = cname, channels = tostring(self.channels),
                    kernel = tostring(self.kernel), seed = tostring(self.seed),
                    relu = self.relu and "1" or "0" }
-    local m = {}
-    for key, v in pairs(meta) do m[prefix .. key] = v end
-    return self:params(prefix), m
+    return self:params(prefix), U.prefixed(meta, prefix)
   end
 
   function C.from_state(file, prefix, fname)

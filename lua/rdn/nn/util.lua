@@ -119,4 +119,83 @@ function U.str2list(fname, s)
   return t
 end
 
+--- Shared by ReduNet and the spectral ReduNets (rdn.nn.spectral): the hyper-parameters,
+--- their metadata, the construct progress log and the per-layer gamma metadata.
+local REDUNET_KEYS = { "layers", "eta", "eps_sq", "lambda", "membership" }
+
+--- Validates the ReduNet options of `opts` into self (layers, eta, eps_sq, lambda, membership).
+function U.redunet_hyper(name, self, opts)
+  self.layers = U.number(name, "layers", opts.layers or 10, false, true)
+  self.eta = U.number(name, "eta", opts.eta or 0.5)
+  self.eps_sq = U.number(name, "eps_sq", opts.eps_sq or 0.1)
+  self.lambda = U.number(name, "lambda", opts.lambda or 500, true)
+  self.membership = opts.membership or "soft"
+  if self.membership ~= "soft" and self.membership ~= "label" then
+    U.fail("%s: membership must be 'soft' or 'label', got '%s'", name, tostring(self.membership))
+  end
+end
+
+--- tau of update(): in (0, 1], default 0.1.
+function U.tau(fn, tau)
+  tau = U.number(fn, "tau", tau or 0.1)
+  if tau > 1 then U.fail("%s: tau must be in (0, 1], got %s", fn, tostring(tau)) end
+  return tau
+end
+
+--- Moving average gl <- gl + tau (gamma - gl) of the k class weights.
+function U.gamma_average(gl, gamma, k, tau)
+  for j = 1, k do gl[j] = gl[j] + tau * (gamma[j] - gl[j]) end
+end
+
+--- Metadata of the hyper-parameters (and, with built layers, their gamma) of a ReduNet.
+function U.redunet_meta(model, self)
+  local meta = { model = model, layers = tostring(self.layers), eta = U.num2str(self.eta),
+                 eps_sq = U.num2str(self.eps_sq), lambda = U.num2str(self.lambda),
+                 membership = self.membership }
+  for l = 1, #self.ops do meta["layer." .. l .. ".gamma"] = U.list2str(self.gamma[l]) end
+  return meta
+end
+
+--- The metadata table with every key under `prefix`.
+function U.prefixed(meta, prefix)
+  local m = {}
+  for k, v in pairs(meta) do m[prefix .. k] = v end
+  return m
+end
+
+--- Reads a ReduNet's metadata under `prefix`: returns get(key) and the options for new().
+function U.redunet_from_meta(file, prefix, fname)
+  local meta = file.metadata
+  local function get(k) return meta[prefix .. k] end
+  for _, k in ipairs(REDUNET_KEYS) do
+    if not get(k) then U.fail("%s: model file lacks metadata '%s%s'", fname, prefix, k) end
+  end
+  return get, { layers = tonumber(get "layers"), eta = tonumber(get "eta"),
+                eps_sq = tonumber(get "eps_sq"), lambda = tonumber(get "lambda"),
+                membership = get "membership" }
+end
+
+--- gamma of layer l from the metadata (get as from redunet_from_meta), k values.
+function U.redunet_gamma(fname, get, l, k)
+  local gamma = U.str2list(fname, get("layer." .. l .. ".gamma"))
+  if #gamma ~= k then
+    U.fail("%s: model file: layer %d has %d gamma values, k = %d", fname, l, #gamma, k)
+  end
+  return gamma
+end
+
+--- One construct log entry (l - 1 = layer, time since t0 except for the input) and its
+--- progress line on stderr unless quiet; bytes (the operators' memory) when given.
+function U.redunet_log(log, l, L, quiet, dR, R, Rc, t0, now, bytes)
+  log[l] = { layer = l - 1, dR = dR, R = R, Rc = Rc, time = l == 1 and 0 or now - t0,
+             memory = bytes }
+  if l > 1 and not quiet then
+    local s = string.format("layer %d/%d  ΔR %.6g  R %.6g  Rc %.6g  %.2f s", l - 1, L, dR, R, Rc,
+                            now - t0)
+    if bytes then s = s .. string.format("  %.1f MiB", bytes / 2 ^ 20) end
+    io.stderr:write(s .. "\n")
+    io.stderr:flush()
+  end
+end
+
 return U
