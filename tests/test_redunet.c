@@ -4,6 +4,7 @@
 ** counts, accuracy, IDX and safetensors files (round trips, crafted corrupt files), errors.
 */
 #include "harness.h"
+#include "redunet_ref.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,46 +21,6 @@ static void normalize_rows(double *z, int m, int d) {
     if (s < 1e-8) s = 1e-8;
     for (int t = 0; t < d; t++) z[i * d + t] /= s;
   }
-}
-
-/* In-place Cholesky of an n x n SPD matrix (lower); returns logdet. */
-static double chol(double *a, int n) {
-  double ld = 0;
-  for (int j = 0; j < n; j++) {
-    double s = a[j * n + j];
-    for (int p = 0; p < j; p++) s -= a[j * n + p] * a[j * n + p];
-    a[j * n + j] = sqrt(s);
-    ld += 2 * log(a[j * n + j]);
-    for (int i = j + 1; i < n; i++) {
-      double t = a[i * n + j];
-      for (int p = 0; p < j; p++) t -= a[i * n + p] * a[j * n + p];
-      a[i * n + j] = t / a[j * n + j];
-    }
-  }
-  return ld;
-}
-
-/* out = scale * (I + a G)^-1 by solving with the Cholesky factor; returns the logdet. */
-static double inv_scaled(const double *g, int n, double a, double scale, double *out) {
-  double *l = malloc(sizeof(double) * n * n);
-  for (int i = 0; i < n * n; i++) l[i] = a * g[i] + (i % (n + 1) == 0);
-  double ld = chol(l, n);
-  for (int c = 0; c < n; c++) {        /* column c of the inverse */
-    double *x = out + c;               /* strided by n */
-    for (int i = 0; i < n; i++) {      /* L y = e_c */
-      double s = i == c;
-      for (int p = 0; p < i; p++) s -= l[i * n + p] * x[p * n];
-      x[i * n] = s / l[i * n + i];
-    }
-    for (int i = n - 1; i >= 0; i--) { /* L^T x = y */
-      double s = x[i * n];
-      for (int p = i + 1; p < n; p++) s -= l[p * n + i] * x[p * n];
-      x[i * n] = s / l[i * n + i];
-    }
-  }
-  for (int i = 0; i < n * n; i++) out[i] *= scale;
-  free(l);
-  return ld;
 }
 
 /* E, C^j, gamma and R, Rc for z [m, d] with labels. */

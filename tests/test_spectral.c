@@ -5,51 +5,13 @@
 ** equivariance and invariance, the circular lift (§1.6, item 18) and every bad input.
 */
 #include "harness.h"
+#include "redunet_ref.h"
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct { int m, c, h, w, k; } dims;
 
 /* ------------------------------------------------------------ host reference */
-
-static double chol(double *a, int n) {
-  double ld = 0;
-  for (int j = 0; j < n; j++) {
-    double s = a[j * n + j];
-    for (int p = 0; p < j; p++) s -= a[j * n + p] * a[j * n + p];
-    a[j * n + j] = sqrt(s);
-    ld += 2 * log(a[j * n + j]);
-    for (int i = j + 1; i < n; i++) {
-      double t = a[i * n + j];
-      for (int p = 0; p < j; p++) t -= a[i * n + p] * a[j * n + p];
-      a[i * n + j] = t / a[j * n + j];
-    }
-  }
-  return ld;
-}
-
-/* out = scale (I + a G)^-1 (n x n); returns the logdet of I + a G. */
-static double inv_scaled(const double *g, int n, double a, double scale, double *out) {
-  double *l = malloc(sizeof(double) * n * n);
-  for (int i = 0; i < n * n; i++) l[i] = a * g[i] + (i % (n + 1) == 0);
-  double ld = chol(l, n);
-  for (int c = 0; c < n; c++) {
-    double *x = out + c;
-    for (int i = 0; i < n; i++) {
-      double s = i == c;
-      for (int p = 0; p < i; p++) s -= l[i * n + p] * x[p * n];
-      x[i * n] = s / l[i * n + i];
-    }
-    for (int i = n - 1; i >= 0; i--) {
-      double s = x[i * n];
-      for (int p = i + 1; p < n; p++) s -= l[p * n + i] * x[p * n];
-      x[i * n] = s / l[i * n + i];
-    }
-  }
-  for (int i = 0; i < n * n; i++) out[i] *= scale;
-  free(l);
-  return ld;
-}
 
 /* dst = src circularly shifted by (sh, sw): dst[c, y, x] = src[c, y - sh, x - sw]. */
 static void shift(double *dst, const double *src, dims d, int sh, int sw) {
