@@ -8,20 +8,6 @@
 
 #define MAXK 256
 
-/* A Lua array of k numbers (1 <= k <= MAXK) into g; returns k. */
-static int check_gamma(lua_State *L, int arg, double *g) {
-  luaL_checktype(L, arg, LUA_TTABLE);
-  int k = (int)lua_rawlen(L, arg);
-  luaL_argcheck(L, k >= 1 && k <= MAXK, arg, "gamma must hold 1 to 256 numbers");
-  for (int j = 0; j < k; j++) {
-    if (lua_rawgeti(L, arg, j + 1) != LUA_TNUMBER)
-      luaL_argerror(L, arg, lua_pushfstring(L, "gamma[%d] is not a number", j + 1));
-    g[j] = lua_tonumber(L, -1);
-    lua_pop(L, 1);
-  }
-  return k;
-}
-
 static int check_k(lua_State *L, int arg) {
   lua_Integer k = luaL_checkinteger(L, arg);
   luaL_argcheck(L, k >= 1 && k <= 1 << 20, arg, "number of classes out of range");
@@ -40,22 +26,14 @@ static int l_operators(lua_State *L) {
   rdn_ctx *ctx = rdn_tensor_ctx(z);
   rdn_status s = rdn_redunet_operators(ctx, w, g, r, z, y, k, eps);
   if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
-  lua_createtable(L, k, 0);
-  for (int j = 0; j < k; j++) {
-    lua_pushnumber(L, g[j]);
-    lua_rawseti(L, -2, j + 1);
-  }
-  lua_pushnumber(L, r[2]);
-  lua_pushnumber(L, r[0]);
-  lua_pushnumber(L, r[1]);
-  return 4;
+  return rdn__lua_pushrates(L, g, k, r);
 }
 
 /* core.redunet_layer(z, w, gamma, eta, lambda [, labels [, pi]]) -> z, updated in place. */
 static int l_layer(lua_State *L) {
   rdn_tensor *z = rdn__lua_checktensor(L, 1), *w = rdn__lua_checktensor(L, 2);
   double g[MAXK];
-  check_gamma(L, 3, g);
+  rdn__lua_checknumarray(L, 3, "gamma", g, MAXK);
   double eta = luaL_checknumber(L, 4), lam = luaL_checknumber(L, 5);
   rdn_tensor *y = rdn__lua_opttensor(L, 6), *pi = rdn__lua_opttensor(L, 7);
   rdn_ctx *ctx = rdn_tensor_ctx(z);
@@ -70,7 +48,7 @@ static int l_layer(lua_State *L) {
 static int l_update(lua_State *L) {
   rdn_tensor *z = rdn__lua_checktensor(L, 1), *p = rdn__lua_checktensor(L, 2);
   double g[MAXK];
-  int k = check_gamma(L, 3, g);
+  int k = rdn__lua_checknumarray(L, 3, "gamma", g, MAXK);
   double eta = luaL_checknumber(L, 4), lam = luaL_checknumber(L, 5);
   rdn_tensor *y = rdn__lua_opttensor(L, 6), *pi = rdn__lua_opttensor(L, 7);
   rdn_ctx *ctx = rdn_tensor_ctx(z);

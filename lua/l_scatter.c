@@ -31,6 +31,16 @@ static rdn_tensor *out_like(lua_State *L, int t, rdn_tensor *x, rdn_dtype dt) {
   return rdn__lua_pushnew(L, rdn_tensor_ctx(x), dt, nd, sh);
 }
 
+/* The output tensor argument at idx (the last argument; pushed again on top) or, when
+** none/nil, a new tensor like x. */
+static rdn_tensor *out_arg(lua_State *L, int idx, rdn_tensor *x) {
+  rdn_tensor *o = rdn__lua_opttensor(L, idx);
+  lua_settop(L, idx);
+  if (!o) return out_like(L, 0, x, rdn_tensor_dtype(x));
+  lua_pushvalue(L, idx);
+  return o;
+}
+
 /* rdn.shrink(x, lambda [, {kind = "soft"|"relu", inner = n, out = t}]) -> out: soft
 ** threshold sign(x) max(|x| - lambda, 0) (or relu(x - lambda)); lambda a number or a tensor
 ** of per-channel values (x viewed as [outer, C, inner], inner default 1: channels last).
@@ -132,10 +142,7 @@ static int l_channel_affine(lua_State *L) {
   rdn_tensor *x = rdn__lua_checktensor(L, 1), *sc = rdn__lua_checktensor(L, 2);
   rdn_tensor *sh = rdn__lua_opttensor(L, 3);
   size_t inner = lua_isnoneornil(L, 4) ? 1 : check_size(L, 4, "inner");
-  rdn_tensor *o = rdn__lua_opttensor(L, 5);
-  lua_settop(L, 5);
-  if (!o) o = out_like(L, 0, x, rdn_tensor_dtype(x));
-  else lua_pushvalue(L, 5);
+  rdn_tensor *o = out_arg(L, 5, x);
   rdn_ctx *ctx = rdn_tensor_ctx(x);
   rdn_status s = rdn_channel_affine(ctx, o, x, sc, sh, inner);
   if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
@@ -149,10 +156,7 @@ static int l_channel_standardize(lua_State *L) {
   rdn_tensor *v = rdn__lua_checktensor(L, 3);
   double eps = luaL_optnumber(L, 4, 1e-5);
   size_t inner = lua_isnoneornil(L, 5) ? 1 : check_size(L, 5, "inner");
-  rdn_tensor *o = rdn__lua_opttensor(L, 6);
-  lua_settop(L, 6);
-  if (!o) o = out_like(L, 0, x, rdn_tensor_dtype(x));
-  else lua_pushvalue(L, 6);
+  rdn_tensor *o = out_arg(L, 6, x);
   rdn_ctx *ctx = rdn_tensor_ctx(x);
   rdn_status s = rdn_channel_standardize(ctx, o, x, m, v, eps, inner);
   if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);

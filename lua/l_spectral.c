@@ -29,9 +29,8 @@ static int l_enter(lua_State *L) {
   rdn_ctx *ctx = rdn_tensor_ctx(x);
   size_t shape[3] = { rdn_spectral_nfreq(&g), rdn_tensor_dim(x, 0), rdn_tensor_dim(x, 1) };
   luaL_argcheck(L, rdn_tensor_ndim(x) >= 3, 1, "x must be [m, C, T] or [m, C, H, W]");
-  l_tensor *ud = rdn__lua_newtensor(L);
-  rdn_status s = rdn_tensor_new(ctx, &ud->t, RDN_C64, 3, shape);
-  if (s == RDN_OK) s = rdn_spectral_enter(ctx, ud->t, x, &g);
+  rdn_tensor *out = rdn__lua_pushnew(L, ctx, RDN_C64, 3, shape);
+  rdn_status s = rdn_spectral_enter(ctx, out, x, &g);
   if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
   return 1;
 }
@@ -43,9 +42,8 @@ static int l_leave(lua_State *L) {
   rdn_ctx *ctx = rdn_tensor_ctx(v);
   luaL_argcheck(L, rdn_tensor_ndim(v) == 3, 1, "v must be c64 [F, m, C]");
   size_t shape[4] = { rdn_tensor_dim(v, 1), rdn_tensor_dim(v, 2), g.rank == 2 ? g.h : g.w, g.w };
-  l_tensor *ud = rdn__lua_newtensor(L);
-  rdn_status s = rdn_tensor_new(ctx, &ud->t, RDN_F32, g.rank == 2 ? 4 : 3, shape);
-  if (s == RDN_OK) s = rdn_spectral_leave(ctx, ud->t, v, &g);
+  rdn_tensor *out = rdn__lua_pushnew(L, ctx, RDN_F32, g.rank == 2 ? 4 : 3, shape);
+  rdn_status s = rdn_spectral_leave(ctx, out, v, &g);
   if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
   return 1;
 }
@@ -57,9 +55,8 @@ static int l_magnitude(lua_State *L) {
   rdn_ctx *ctx = rdn_tensor_ctx(v);
   luaL_argcheck(L, rdn_tensor_ndim(v) == 3, 1, "v must be c64 [F, m, C]");
   size_t shape[2] = { rdn_tensor_dim(v, 1), rdn_tensor_dim(v, 2) * rdn_spectral_nfreq(&g) };
-  l_tensor *ud = rdn__lua_newtensor(L);
-  rdn_status s = rdn_tensor_new(ctx, &ud->t, RDN_F32, 2, shape);
-  if (s == RDN_OK) s = rdn_spectral_magnitude(ctx, ud->t, v, &g);
+  rdn_tensor *out = rdn__lua_pushnew(L, ctx, RDN_F32, 2, shape);
+  rdn_status s = rdn_spectral_magnitude(ctx, out, v, &g);
   if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
   return 1;
 }
@@ -75,15 +72,7 @@ static int l_operators(lua_State *L) {
   rdn_ctx *ctx = rdn_tensor_ctx(v);
   rdn_status s = rdn_spectral_operators(ctx, w, g, r, v, y, (int)k, eps, &geo);
   if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
-  lua_createtable(L, (int)k, 0);
-  for (int j = 0; j < (int)k; j++) {
-    lua_pushnumber(L, g[j]);
-    lua_rawseti(L, -2, j + 1);
-  }
-  lua_pushnumber(L, r[2]);
-  lua_pushnumber(L, r[0]);
-  lua_pushnumber(L, r[1]);
-  return 4;
+  return rdn__lua_pushrates(L, g, (int)k, r);
 }
 
 /* ---- Woodbury operators (rdn.SpectralWB userdata) */
@@ -150,14 +139,7 @@ static int l_wb_create(lua_State *L) {
   l_wb *u = new_wb(L);
   rdn_status s = rdn_spectral_wb_create(ctx, &u->wb, g, r, v, y, (int)k, eps, &geo);
   if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
-  lua_createtable(L, (int)k, 0);
-  for (int j = 0; j < (int)k; j++) {
-    lua_pushnumber(L, g[j]);
-    lua_rawseti(L, -2, j + 1);
-  }
-  lua_pushnumber(L, r[2]);
-  lua_pushnumber(L, r[0]);
-  lua_pushnumber(L, r[1]);
+  rdn__lua_pushrates(L, g, (int)k, r);
   return 5;
 }
 
@@ -192,15 +174,7 @@ static int l_layer(lua_State *L) {
   rdn_spectral_wb *wb = luaL_testudata(L, 2, WB_MT) ? check_wb(L, 2) : NULL;
   if (!wb) w = rdn__lua_checktensor(L, 2);
   double g[MAXK];
-  luaL_checktype(L, 3, LUA_TTABLE);
-  int k = (int)lua_rawlen(L, 3);
-  luaL_argcheck(L, k >= 1 && k <= MAXK, 3, "gamma must hold 1 to 256 numbers");
-  for (int j = 0; j < k; j++) {
-    if (lua_rawgeti(L, 3, j + 1) != LUA_TNUMBER)
-      luaL_argerror(L, 3, lua_pushfstring(L, "gamma[%d] is not a number", j + 1));
-    g[j] = lua_tonumber(L, -1);
-    lua_pop(L, 1);
-  }
+  int k = rdn__lua_checknumarray(L, 3, "gamma", g, MAXK);
   double eta = luaL_checknumber(L, 4), lam = luaL_checknumber(L, 5);
   rdn_spectral_geom geo = check_geom(L, 6);
   rdn_tensor *y = rdn__lua_opttensor(L, 7), *pi = rdn__lua_opttensor(L, 8);
@@ -224,9 +198,8 @@ static int l_lift(lua_State *L) {
   luaL_argcheck(L, nd == 3 || nd == 4, 1, "x must be [m, C, T] or [m, C, H, W]");
   size_t shape[4] = { rdn_tensor_dim(x, 0), rdn_tensor_dim(w, 0), rdn_tensor_dim(x, 2),
                       rdn_tensor_dim(x, 3) };
-  l_tensor *ud = rdn__lua_newtensor(L);
-  rdn_status s = rdn_tensor_new(ctx, &ud->t, rdn_tensor_dtype(x), nd, shape);
-  if (s == RDN_OK) s = rdn_lift(ctx, ud->t, x, w, relu);
+  rdn_tensor *out = rdn__lua_pushnew(L, ctx, rdn_tensor_dtype(x), nd, shape);
+  rdn_status s = rdn_lift(ctx, out, x, w, relu);
   if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
   return 1;
 }

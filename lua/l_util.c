@@ -359,3 +359,29 @@ rdn_trans rdn__lua_opttrans(lua_State *L, int t, const char *key) {
   lua_pop(L, 1);
   return tr;
 }
+
+int rdn__lua_checknumarray(lua_State *L, int arg, const char *what, double *v, int max) {
+  luaL_checktype(L, arg, LUA_TTABLE);
+  int k = (int)lua_rawlen(L, arg);
+  if (k < 1 || k > max)
+    luaL_argerror(L, arg, lua_pushfstring(L, "%s must hold 1 to %d numbers", what, max));
+  for (int j = 0; j < k; j++) {
+    if (lua_rawgeti(L, arg, j + 1) != LUA_TNUMBER)
+      luaL_argerror(L, arg, lua_pushfstring(L, "%s[%d] is not a number", what, j + 1));
+    v[j] = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+  }
+  return k;
+}
+
+int rdn__lua_pushrates(lua_State *L, const double *g, int k, const double *r) {
+  lua_createtable(L, k, 0);
+  for (int j = 0; j < k; j++) {
+    lua_pushnumber(L, g[j]);
+    lua_rawseti(L, -2, j + 1);
+  }
+  lua_pushnumber(L, r[2]);
+  lua_pushnumber(L, r[0]);
+  lua_pushnumber(L, r[1]);
+  return 4;
+}

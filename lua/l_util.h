@@ -108,4 +108,12 @@ rdn_dtype rdn__lua_optdtype(lua_State *L, int t, const char *key, rdn_dtype def)
 ** "C" -> RDN_CONJTRANS. */
 rdn_trans rdn__lua_opttrans(lua_State *L, int t, const char *key);
 
+/* ------------------------------------------------------- ReduNet bindings */
+/* A Lua array at `arg` of 1 to `max` numbers into v; errors name it `what` ("gamma must
+** hold 1 to 256 numbers", "gamma[3] is not a number").  Returns the count. */
+int rdn__lua_checknumarray(lua_State *L, int arg, const char *what, double *v, int max);
+/* Pushes what an operators call returns to Lua: the table of the k values g, then dR, R,
+** Rc from the rates r = {R, Rc, dR}.  Returns 4, the number of values pushed. */
+int rdn__lua_pushrates(lua_State *L, const double *g, int k, const double *r);
+
 #endif
