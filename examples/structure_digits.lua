@@ -13,20 +13,6 @@ local S = rdn.structure
 local smoke = os.getenv("RDN_SMOKE") == "1"
 local dir = os.getenv("RDN_OUT") or (smoke and (os.getenv("TMPDIR") or "/tmp") or ".")
 
-local function split(path)
-  local f = io.open(path)
-  if not f then return nil end
-  f:close()
-  local lines = {}
-  for l in io.lines(path) do if not l:match("^#") then lines[#lines + 1] = l end end
-  local function idx(s)
-    local t = {}
-    for v in s:gmatch("%d+") do t[#t + 1] = tonumber(v) end
-    return t
-  end
-  return idx(lines[1]), idx(lines[2])
-end
-
 -- Spread of a full mask over the grid (every group connected, equal weights).
 local function grid_spread(pos)
   local n, my, mx, s = #pos, 0, 0, 0
@@ -94,7 +80,7 @@ end
 
 local series = {}
 local digits = rdn.data.csv("tests/data/digits.csv.gz")
-local itr, ite = split("tests/data/digits_split.txt")
+local itr, ite = rdn.data.split("tests/data/digits_split.txt")
 if digits and itr then
   if smoke then itr, ite = { table.unpack(itr, 1, 300) }, { table.unpack(ite, 1, 100) } end
   itr, ite = rdn.tensor(itr, "i32"), rdn.tensor(ite, "i32")

@@ -186,4 +186,21 @@ function data.csv(path, opts)
   return { x = core.tensor(xs), y = core.tensor(ys, "i32") }
 end
 
+--- data.split(path) -> train, test | nil: two Lua arrays of 0-based row indices from a
+--- split file (tests/data/*_split.txt: '#' comment lines, then the train line and the
+--- test line of comma-separated integers); nil when the file cannot be opened.
+function data.split(path)
+  local f = io.open(path)
+  if not f then return nil end
+  f:close()
+  local lines = {}
+  for l in io.lines(path) do if not l:match("^#") then lines[#lines + 1] = l end end
+  local function idx(s)
+    local t = {}
+    for v in s:gmatch("%d+") do t[#t + 1] = tonumber(v) end
+    return t
+  end
+  return idx(lines[1]), idx(lines[2])
+end
+
 return data
