@@ -42,3 +42,19 @@ typedef float real;
 ** vectorise across work-items through it (measured ~5x slower for streaming ops);
 ** streaming kernels should use one element per work-item instead. */
 #define FOR_EACH(i, n) for (ulong i = get_global_id(0); i < (n); i += get_global_size(0))
+
+/* In-register transpose of the 8 x 8 f32 block m[0..8) (m[i][j] -> m[j][i]): three rounds
+** of shuffles, so tile rows load and store as whole float8 vectors (scatfft.cl, shrink.cl). */
+inline __attribute__((always_inline)) void tr8(float8 *m) {
+  const uint8 e1 = (uint8)(0, 8, 2, 10, 4, 12, 6, 14), o1 = (uint8)(1, 9, 3, 11, 5, 13, 7, 15);
+  const uint8 e2 = (uint8)(0, 1, 8, 9, 4, 5, 12, 13), o2 = (uint8)(2, 3, 10, 11, 6, 7, 14, 15);
+  const uint8 e4 = (uint8)(0, 1, 2, 3, 8, 9, 10, 11), o4 = (uint8)(4, 5, 6, 7, 12, 13, 14, 15);
+  float8 t[8];
+  for (int i = 0; i < 8; i += 2)
+    t[i] = shuffle2(m[i], m[i + 1], e1), t[i + 1] = shuffle2(m[i], m[i + 1], o1);
+  for (int i = 0; i < 8; i += (i % 4 == 1) ? 3 : 1)
+    m[i] = shuffle2(t[i], t[i + 2], e2), m[i + 2] = shuffle2(t[i], t[i + 2], o2);
+  for (int i = 0; i < 4; i++)
+    t[i] = shuffle2(m[i], m[i + 4], e4), t[i + 4] = shuffle2(m[i], m[i + 4], o4);
+  for (int i = 0; i < 8; i++) m[i] = t[i];
+}

@@ -167,22 +167,6 @@ inline int mirror(int i, int n) {
     vstore16(t_, 0, p);                                                                    \
   } while (0)
 
-/* In-register transpose of the 8 x 8 block m[0..8) (m[i][j] -> m[j][i]): three rounds of
-** shuffles, so rows can be loaded and stored as whole vectors. */
-INLINE void tr8(vf *m) {
-  const uint8 e1 = (uint8)(0, 8, 2, 10, 4, 12, 6, 14), o1 = (uint8)(1, 9, 3, 11, 5, 13, 7, 15);
-  const uint8 e2 = (uint8)(0, 1, 8, 9, 4, 5, 12, 13), o2 = (uint8)(2, 3, 10, 11, 6, 7, 14, 15);
-  const uint8 e4 = (uint8)(0, 1, 2, 3, 8, 9, 10, 11), o4 = (uint8)(4, 5, 6, 7, 12, 13, 14, 15);
-  vf t[8];
-  for (int i = 0; i < 8; i += 2)
-    t[i] = shuffle2(m[i], m[i + 1], e1), t[i + 1] = shuffle2(m[i], m[i + 1], o1);
-  for (int i = 0; i < 8; i += (i % 4 == 1) ? 3 : 1)
-    m[i] = shuffle2(t[i], t[i + 2], e2), m[i + 2] = shuffle2(t[i], t[i + 2], o2);
-  for (int i = 0; i < 4; i++)
-    t[i] = shuffle2(m[i], m[i + 4], e4), t[i + 4] = shuffle2(m[i], m[i + 4], o4);
-  for (int i = 0; i < 8; i++) m[i] = t[i];
-}
-
 /* (ar, ai)[v] = element v of rows row(0..V) (row(l): pointer to a padded row), by tiles of
 ** V columns: whole-vector loads, then a transpose. */
 #define ROWS_LOAD(row)                                                                     \

@@ -250,21 +250,6 @@ __kernel void channel_standardize_cols(__global real *out, ulong ooff, __global 
 /* ---- batched transpose: in [nb, r, c] -> out [nb, c, r].  Grid (ceil(r / 8), ceil(c / 8),
 ** nb): each work-item moves an 8 x 8 tile; f32 (and i32 bits) tiles go through float8
 ** registers (an in-register transpose), other types and partial tiles element by element. */
-#if RDN_DTYPE == 0
-inline void tr8(float8 *m) {
-  const uint8 e1 = (uint8)(0, 8, 2, 10, 4, 12, 6, 14), o1 = (uint8)(1, 9, 3, 11, 5, 13, 7, 15);
-  const uint8 e2 = (uint8)(0, 1, 8, 9, 4, 5, 12, 13), o2 = (uint8)(2, 3, 10, 11, 6, 7, 14, 15);
-  const uint8 e4 = (uint8)(0, 1, 2, 3, 8, 9, 10, 11), o4 = (uint8)(4, 5, 6, 7, 12, 13, 14, 15);
-  float8 t[8];
-  for (int i = 0; i < 8; i += 2)
-    t[i] = shuffle2(m[i], m[i + 1], e1), t[i + 1] = shuffle2(m[i], m[i + 1], o1);
-  for (int i = 0; i < 8; i += (i % 4 == 1) ? 3 : 1)
-    m[i] = shuffle2(t[i], t[i + 2], e2), m[i + 2] = shuffle2(t[i], t[i + 2], o2);
-  for (int i = 0; i < 4; i++)
-    t[i] = shuffle2(m[i], m[i + 4], e4), t[i + 4] = shuffle2(m[i], m[i + 4], o4);
-  for (int i = 0; i < 8; i++) m[i] = t[i];
-}
-#endif
 
 __kernel void transpose(__global elem *out, ulong ooff, __global const elem *x, ulong xoff,
                         ulong nr, ulong nc, ulong nb) {
