@@ -241,4 +241,11 @@ rdn_status rdn__frame_zero_col(rdn_ctx *ctx, const char *fn, const char *arg,
                                const rdn_tensor *b);
 /* ---- end frames and sparse coding ------------------------------------------------ */
 
+/* ---- ReduNet layer parameters (redunet.c, used by spectral.c) -------------------- */
+/* RDN_EINVAL "<fn>: ..." unless gamma (k values) is non-NULL with values in [0, 1], eta is
+** positive and finite and lambda is >= 0 and finite. */
+rdn_status rdn__layer_params(rdn_ctx *ctx, const char *fn, int k, const double *gamma,
+                             double eta, double lambda);
+/* ---- end ReduNet layer parameters ------------------------------------------------ */
+
 #endif

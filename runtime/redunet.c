@@ -139,6 +139,11 @@ static rdn_status need_params(rdn_ctx *ctx, const char *fn, int k, const double 
                               double eta, double lambda) {
   if (k < 1 || k > MAXK)
     return rdn__fail(ctx, RDN_EINVAL, "%s: number of classes %d outside [1, %d]", fn, k, MAXK);
+  return rdn__layer_params(ctx, fn, k, gamma, eta, lambda);
+}
+
+rdn_status rdn__layer_params(rdn_ctx *ctx, const char *fn, int k, const double *gamma,
+                             double eta, double lambda) {
   if (!gamma) return rdn__fail(ctx, RDN_EINVAL, "%s: 'gamma' is NULL", fn);
   for (int j = 0; j < k; j++)
     if (!(gamma[j] >= 0 && gamma[j] <= 1))

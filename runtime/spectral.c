@@ -588,14 +588,7 @@ static rdn_status layer_args(rdn_ctx *ctx, const char *fn, size_t m, int k,
   char a[96];
   long cnt[MAXK];
   rdn_status s;
-  if (!gamma) return rdn__fail(ctx, RDN_EINVAL, "%s: 'gamma' is NULL", fn);
-  for (int j = 0; j < k; j++)
-    if (!(gamma[j] >= 0 && gamma[j] <= 1))
-      return rdn__fail(ctx, RDN_EINVAL, "%s: gamma[%d] = %g outside [0, 1]", fn, j, gamma[j]);
-  if (!(eta > 0 && isfinite(eta)))
-    return rdn__fail(ctx, RDN_EINVAL, "%s: eta must be positive and finite, got %g", fn, eta);
-  if (!(lambda >= 0 && isfinite(lambda)))
-    return rdn__fail(ctx, RDN_EINVAL, "%s: lambda must be >= 0 and finite, got %g", fn, lambda);
+  if ((s = rdn__layer_params(ctx, fn, k, gamma, eta, lambda)) != RDN_OK) return s;
   if (labels && (s = need_labels(ctx, fn, labels, m, k, cnt)) != RDN_OK) return s;
   if (pi_out) {
     if ((s = need_tensor(ctx, fn, "pi_out", pi_out, RDN_F32)) != RDN_OK) return s;
