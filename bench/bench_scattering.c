@@ -5,7 +5,7 @@
 ** GB/s of the separation/concentration streaming kernels against a host copy.
 */
 #include "benchutil.h"
-#include <pthread.h>
+#include "hostcopy.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,26 +123,11 @@ static void copy_wall(void *p) {
     fprintf(stderr, "bench_scattering: %s\n", rdn_ctx_error(ctx));
 }
 
-typedef struct { char *dst; const char *src; size_t len; } part;
-static void *copy_part(void *p) {
-  part *q = p;
-  memcpy(q->dst, q->src, q->len);
-  return NULL;
-}
 static char *hsrc, *hdst;
 static int nthreads;
 static void host_copy(void *arg) {
   (void)arg;
-  pthread_t th[64];
-  part pt[64] = { { 0 } };
-  size_t bytes = N * sizeof(float), per = bytes / (size_t)nthreads;
-  for (int i = 0; i < nthreads; i++) {
-    size_t off = (size_t)i * per, len = i == nthreads - 1 ? bytes - off : per;
-    pt[i] = (part){ hdst + off, hsrc + off, len };
-    if (i > 0) pthread_create(&th[i], NULL, copy_part, &pt[i]);
-  }
-  copy_part(&pt[0]);
-  for (int i = 1; i < nthreads; i++) pthread_join(th[i], NULL);
+  hc_copy(hdst, hsrc, N * sizeof(float), nthreads);
 }
 
 /* bytes moved (read + written); baseline: the host copy of as many bytes */

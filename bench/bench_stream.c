@@ -4,7 +4,7 @@
 ** against a STREAM-like host copy (memcpy on every core) moving the same bytes.
 */
 #include "benchutil.h"
-#include <pthread.h>
+#include "hostcopy.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,28 +34,12 @@ static int op_norms(void *p) { return rdn_row_norms(ctx, (rdn_tensor *)p, m) != 
 static int op_normalize(void *p) { (void)p; return rdn_normalize_rows(ctx, m, 1e-8) != RDN_OK; }
 
 /* ---- host baseline: memcpy split over all cores, like STREAM's copy kernel */
-typedef struct { char *dst; const char *src; size_t len; } part;
 static char *hsrc, *hdst;
 static int nthreads;
 
-static void *copy_part(void *p) {
-  part *q = p;
-  memcpy(q->dst, q->src, q->len);
-  return NULL;
-}
-
 static void host_copy(void *arg) {
   (void)arg;
-  pthread_t th[64];
-  part pt[64] = { { 0 } };
-  size_t bytes = N * sizeof(float), per = bytes / (size_t)nthreads;
-  for (int i = 0; i < nthreads; i++) {
-    size_t off = (size_t)i * per, len = i == nthreads - 1 ? bytes - off : per;
-    pt[i] = (part){ hdst + off, hsrc + off, len };
-    if (i > 0) pthread_create(&th[i], NULL, copy_part, &pt[i]);
-  }
-  copy_part(&pt[0]);
-  for (int i = 1; i < nthreads; i++) pthread_join(th[i], NULL);
+  hc_copy(hdst, hsrc, N * sizeof(float), nthreads);
 }
 
 static void row(const char *op, const char *shape, int (*fn)(void *), void *arg,
