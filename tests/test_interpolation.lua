@@ -9,14 +9,7 @@ local nn, interp = rdn.nn, rdn.interp
 
 local fp64 = rdn.device().fp64
 
-local function maxdiff(a, b)      -- nested tables
-  local d = 0
-  for i = 1, #b do
-    if type(b[i]) == "table" then d = math.max(d, maxdiff(a[i], b[i]))
-    else d = math.max(d, math.abs(a[i] - b[i])) end
-  end
-  return d
-end
+local maxdiff = T.maxdiff
 
 local function maxabs(t)
   local v = 0

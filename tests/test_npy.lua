@@ -20,14 +20,7 @@ end
 local function npy(header, data)           -- version 1.0 file with a verbatim header
   return "\x93NUMPY\1\0" .. string.pack("<I2", #header) .. header .. (data or "")
 end
-local function maxdiff(a, b)
-  local d = 0
-  for i = 1, #b do
-    if type(b[i]) == "table" then d = math.max(d, maxdiff(a[i], b[i]))
-    else d = math.max(d, math.abs(a[i] - b[i])) end
-  end
-  return d
-end
+local maxdiff = T.maxdiff
 
 -- ------------------------------------------------------------- round trips
 do

@@ -19,14 +19,7 @@ local function matrix(r, c)
   return m
 end
 local function f32(x) return string.unpack("<f", string.pack("<f", x)) end
-local function maxdiff(a, b)   -- nested tables of numbers (or {re, im})
-  local d = 0
-  for i = 1, #b do
-    if type(b[i]) == "table" then d = math.max(d, maxdiff(a[i], b[i]))
-    else d = math.max(d, math.abs(a[i] - b[i])) end
-  end
-  return d
-end
+local maxdiff = T.maxdiff
 
 -- ---------------------------------------------------------------- creation
 do

@@ -1,6 +1,7 @@
 -- testlib.lua -- a tiny assertion library for the Lua tests:
 --   local T = dofile("tests/testlib.lua")
 --   T.ok(cond, msg)  T.near(a, b, tol, msg)  T.errors(fn, pattern, msg)  T.done()
+--   T.maxdiff(a, b): max |a - b| over nested tables of numbers
 -- Failures print "FAIL <msg>: <why>" with the caller's line; T.done() prints exactly
 -- "N passed, N failed" and exits 1 when anything failed.
 local T = { passed = 0, failed = 0 }
@@ -57,6 +58,17 @@ function T.errors(fn, pattern, msg)
   end
   record(true, msg)
   return err
+end
+
+--- T.maxdiff(a, b) -> max |a[i] - b[i]| over nested tables of numbers (or {re, im}),
+--- walking the entries of b.
+function T.maxdiff(a, b)
+  local d = 0
+  for i = 1, #b do
+    if type(b[i]) == "table" then d = math.max(d, T.maxdiff(a[i], b[i]))
+    else d = math.max(d, math.abs(a[i] - b[i])) end
+  end
+  return d
 end
 
 --- T.done(): prints the summary line; exits 1 on any failure.
