@@ -125,12 +125,7 @@ static double row(const char *op, rdn_dtype dt, rdn_trans ta, rdn_trans tb, size
 
 int main(int argc, char **argv) {
   (void)argc;
-  /* OpenBLAS 0.3.21 picks slow AVX2 kernels on CPUs it does not know (Zen 5); its core
-  ** type is read when the library loads, so set it and re-execute once. */
-  if (!getenv("OPENBLAS_CORETYPE")) {
-    setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-    execv("/proc/self/exe", argv);
-  }
+  bu_openblas_coretype(argv);
   ctx = bu_ctx();
   rdn_gemm_provider own = rdn_gemm_provider_get(ctx);
   char title[160];

@@ -70,10 +70,7 @@ static void run_host(void *p) {
 
 int main(int argc, char **argv) {
   (void)argc;
-  if (!getenv("OPENBLAS_CORETYPE")) {   /* see bench_gemm.c */
-    setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-    execv("/proc/self/exe", argv);
-  }
+  bu_openblas_coretype(argv);
   ctx = bu_ctx();
   size_t sx[2] = { M, D }, sb[2] = { D, K }, sw[2] = { M, K }, sg[2] = { K, K };
   if (rdn_tensor_new(ctx, &x, RDN_F32, 2, sx) || rdn_randn(ctx, x, 1) ||

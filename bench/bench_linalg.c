@@ -293,10 +293,7 @@ static void bench_mcr2(void) {
 
 int main(int argc, char **argv) {
   (void)argc;
-  if (!getenv("OPENBLAS_CORETYPE")) {     /* OpenBLAS 0.3.21 does not know Zen 5 */
-    setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-    execv("/proc/self/exe", argv);
-  }
+  bu_openblas_coretype(argv);
   ctx = bu_ctx();
   bench_gram();
   bench_chol_batched();

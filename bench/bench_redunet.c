@@ -178,10 +178,7 @@ static void teardown(job *j) {
 
 int main(int argc, char **argv) {
   (void)argc;
-  if (!getenv("OPENBLAS_CORETYPE")) {          /* see bench_gemm.c */
-    setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-    execv("/proc/self/exe", argv);
-  }
+  bu_openblas_coretype(argv);
   ctx = bu_ctx();
   int reps = getenv("RDN_BENCH_QUICK") ? 1 : 3;
   for (size_t m = 5000; m <= 10000; m += 5000) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 double bu_now(void) {
   struct timespec ts;
@@ -90,4 +91,11 @@ void bu_row(const char *op, const char *shape, double sec, double work, const ch
            b, r);
   }
   fflush(stdout);
+}
+
+void bu_openblas_coretype(char **argv) {
+  if (!getenv("OPENBLAS_CORETYPE")) {
+    setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+    execv("/proc/self/exe", argv);
+  }
 }

@@ -10,6 +10,10 @@
 
 double bu_now(void);                                /* seconds, monotonic */
 rdn_ctx *bu_ctx(void);                              /* profiling ctx; prints "# device: …" */
+/* First thing in main of a bench with an OpenBLAS baseline: OpenBLAS 0.3.21 picks slow
+** AVX2 kernels on CPUs it does not know (Zen 5) and reads its core type when the library
+** loads, so this sets OPENBLAS_CORETYPE=SkylakeX (unless set) and re-executes once. */
+void bu_openblas_coretype(char **argv);
 /* Median device seconds of fn(arg) (fn enqueues work on ctx; returns nonzero on error). */
 double bu_device(rdn_ctx *ctx, int (*fn)(void *), void *arg, int warm, int reps);
 /* Median wall seconds of a host function. */
