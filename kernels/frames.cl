@@ -4,19 +4,23 @@
 ** (potential, coherence), and the per-frequency potential of a convolutional frame.
 */
 
+/* ||b[:, c]|| of b [d, k] (row-major, atoms as columns). */
+inline acc col_norm(__global const real *b, ulong d, ulong k, ulong c) {
+  acc s = 0;
+  for (ulong r = 0; r < d; r++) {
+    acc v = b[r * k + c];
+    s += v * v;
+  }
+  return sqrt(s);
+}
+
 /* out[c] = ||b[:, c]||, one work-item per atom; neighbouring items read neighbouring
 ** addresses at every row, so the strided walk still streams. */
 __kernel void col_norms(__global const real *b, ulong boff, ulong d, ulong k,
                         __global acc *out) {
   ulong c = get_global_id(0);
   if (c >= k) return;
-  b += boff;
-  acc s = 0;
-  for (ulong r = 0; r < d; r++) {
-    acc v = b[r * k + c];
-    s += v * v;
-  }
-  out[c] = sqrt(s);
+  out[c] = col_norm(b + boff, d, k, c);
 }
 
 /* mode 0: b[:, c] /= ||b[:, c]|| (a zero atom records its index in flag[0] and is left
@@ -26,12 +30,7 @@ __kernel void col_normalize(__global real *b, ulong boff, ulong d, ulong k, int 
   ulong c = get_global_id(0);
   if (c >= k) return;
   b += boff;
-  acc s = 0;
-  for (ulong r = 0; r < d; r++) {
-    acc v = b[r * k + c];
-    s += v * v;
-  }
-  acc n = sqrt(s);
+  acc n = col_norm(b, d, k, c);
   if (mode == 0 && n == 0) {
     atomic_min(flag, (uint)c);
     return;
