@@ -1,8 +1,8 @@
 /*
-** interp.c -- interpolation matrices of ReLU layers (Linear + ReLU, sparsity, numerical
-** rank) and the training-free networks of SPEC §4 that interpolate data exactly: the
+** interp.c -- the training-free networks of SPEC §4 that interpolate data exactly: the
 ** triangular 3-layer form and the hat / interval 4-layer forms.  SPEC §4 reconstructs them
-** from the paper's abstract.  Kernels: kernels/interp.cl; the host only orchestrates.
+** from the paper's abstract.  Layers and matrix statistics: interp_layer.c; kernels:
+** kernels/interp.cl; the host only orchestrates.
 */
 #include "rdn_impl.h"
 #include <float.h>
@@ -11,288 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Solve dtype: f64 where the device has it (unless forced), else f32. */
-static rdn_dtype solve_dt(const rdn_ctx *ctx, int force32) {
-  return ctx->info.has_fp64 && !force32 ? RDN_F64 : RDN_F32;
-}
-
-/* Kernel `name` of interp.cl for data dtype dt and solve dtype sdt. */
-static rdn_status kern(rdn_ctx *ctx, rdn_dtype dt, rdn_dtype sdt, const char *name,
-                       cl_kernel *k) {
-  return rdn__kernel(ctx, "interp", dt, sdt == RDN_F64 ? "-D INTERP_S64=1" : "-D INTERP_S64=0",
-                     name, k);
-}
-
-/* A real 2-D tensor argument. */
-static rdn_status need_real2(rdn_ctx *ctx, const char *fn, const char *arg, const rdn_tensor *t) {
-  char sh[96];
-  rdn_status s = rdn__tensor_arg(ctx, fn, arg, t);
-  if (s != RDN_OK) return s;
-  if (!rdn__is_real(t->dtype))
-    return rdn__fail(ctx, RDN_EINVAL, "%s: '%s' must be f32 or f64, got %s", fn, arg,
-                     rdn_dtype_name(t->dtype));
-  if (t->ndim != 2)
-    return rdn__fail(ctx, RDN_EINVAL, "%s: '%s' must be 2-D, got %s", fn, arg,
-                     rdn_tensor_shape_str(t, sh, sizeof sh));
-  return RDN_OK;
-}
-
-/* A new work tensor; a failure names the calling function instead of rdn_tensor_new. */
-static rdn_status tnew(rdn_ctx *ctx, const char *fn, rdn_tensor **t, rdn_dtype dt, size_t a,
-                       size_t b) {
-  size_t shape[2] = { a, b };
-  rdn_status s = rdn_tensor_new(ctx, t, dt, b ? 2 : 1, shape);
-  if (s != RDN_OK) {
-    char msg[RDN_ERRLEN];
-    const char *e = rdn_ctx_error(ctx), *p = strstr(e, ": ");
-    snprintf(msg, sizeof msg, "%s", p ? p + 2 : e);
-    return rdn__fail(ctx, s, "%s: %s", fn, msg);
-  }
-  return RDN_OK;
-}
-
-/* Reads n values of a real tensor from element `off` as doubles. */
-static rdn_status read_vals(rdn_ctx *ctx, const char *fn, const rdn_tensor *t, size_t off,
-                            size_t n, double *out) {
-  size_t es = rdn_dtype_size(t->dtype);
-  unsigned char *raw = malloc(n * es);
-  if (!raw) return rdn__fail(ctx, RDN_ENOMEM, "%s: out of host memory", fn);
-  cl_int e = clEnqueueReadBuffer(ctx->queue, t->buf, CL_TRUE, (t->offset + off) * es, n * es,
-                                 raw, 0, NULL, NULL);
-  if (e != CL_SUCCESS) {
-    free(raw);
-    return rdn__cl_fail(ctx, fn, "clEnqueueReadBuffer", e);
-  }
-  for (size_t i = 0; i < n; i++) {
-    if (t->dtype == RDN_F64) memcpy(&out[i], raw + 8 * i, 8);
-    else if (t->dtype == RDN_I32) { int v; memcpy(&v, raw + 4 * i, 4); out[i] = v; }
-    else { float v; memcpy(&v, raw + 4 * i, 4); out[i] = v; }
-  }
-  free(raw);
-  return RDN_OK;
-}
-
-/* A kernel argument of the solve dtype. */
-typedef union { cl_float f; cl_double d; } sval;
-static rdn__karg sarg(rdn_dtype sdt, sval *v, double x) {
-  if (sdt == RDN_F64) {
-    v->d = x;
-    return (rdn__karg){ sizeof v->d, &v->d };
-  }
-  v->f = (cl_float)x;
-  return (rdn__karg){ sizeof v->f, &v->f };
-}
-
-/* Launch with a fixed local size: PoCL compiles one work-group function per local size,
-** so letting it pick one per global size costs a compile on almost every new size. */
-static rdn_status go(rdn_ctx *ctx, cl_kernel k, const char *name, int dims, size_t g0,
-                     size_t g1) {
-  size_t gws[2] = { g0 ? g0 : 1, g1 ? g1 : 1 }, lws[2] = { 64, 1 };
-  if (dims == 1 && gws[0] == 1) lws[0] = 1;
-  if (dims == 2 && gws[0] >= 16 && gws[1] >= 16) lws[0] = lws[1] = 16;
-  else if (dims == 2 && gws[0] < 16) lws[0] = 1, lws[1] = 64;
-  return rdn__launch(ctx, k, name, dims, gws, lws);
-}
-
-/* a = act(a + b) over the last axis (b may be NULL). */
-static rdn_status bias_act(rdn_ctx *ctx, rdn_tensor *a, const rdn_tensor *b, int relu) {
-  cl_kernel k;
-  rdn_status s;
-  if ((s = kern(ctx, a->dtype, solve_dt(ctx, 0), "bias_act", &k)) != RDN_OK) return s;
-  cl_ulong aoff = a->offset, boff = b ? b->offset : 0;
-  cl_ulong cols = a->shape[a->ndim - 1], rows = rdn_tensor_numel(a) / cols;
-  cl_int hasb = b != NULL, rl = relu != 0;
-  cl_mem bb = b ? b->buf : a->buf;
-  if ((s = RDN_ARGS(ctx, k, "bias_act", RDN_ARG(a->buf), RDN_ARG(aoff), RDN_ARG(bb),
-                    RDN_ARG(boff), RDN_ARG(rows), RDN_ARG(cols), RDN_ARG(hasb), RDN_ARG(rl)))
-      != RDN_OK)
-    return s;
-  return go(ctx, k, "bias_act", 2, (size_t)cols, (size_t)rows);
-}
-
-rdn_status rdn_convert(rdn_ctx *ctx, rdn_tensor *dst, const rdn_tensor *src) {
-  static const char *fn = "rdn_convert";
-  rdn_status s;
-  cl_kernel k;
-  if (!ctx) return RDN_EINVAL;
-  if ((s = rdn__tensor_arg(ctx, fn, "dst", dst)) != RDN_OK ||
-      (s = rdn__tensor_arg(ctx, fn, "src", src)) != RDN_OK)
-    return s;
-  if (!rdn__is_real(dst->dtype) || !rdn__is_real(src->dtype))
-    return rdn__fail(ctx, RDN_EINVAL, "%s: only f32 <-> f64, got %s -> %s", fn,
-                     rdn_dtype_name(src->dtype), rdn_dtype_name(dst->dtype));
-  cl_ulong n = rdn_tensor_numel(src), doff = dst->offset, soff = src->offset;
-  if (rdn_tensor_numel(dst) != n)
-    return rdn__fail(ctx, RDN_EINVAL, "%s: dst has %zu elements, src has %zu", fn,
-                     rdn_tensor_numel(dst), (size_t)n);
-  if (dst->dtype == src->dtype) return rdn_tensor_copy(dst, src);
-  if ((s = kern(ctx, dst->dtype, src->dtype, "to_elem", &k)) != RDN_OK) return s;
-  if ((s = RDN_ARGS(ctx, k, "to_elem", RDN_TARG(dst, doff), RDN_TARG(src, soff), RDN_ARG(n)))
-      != RDN_OK)
-    return s;
-  return go(ctx, k, "to_elem", 1, (size_t)n, 0);
-}
-
-rdn_status rdn_relu(rdn_ctx *ctx, rdn_tensor *x) {
-  rdn_status s;
-  if (!ctx) return RDN_EINVAL;
-  if ((s = rdn__tensor_arg(ctx, "rdn_relu", "x", x)) != RDN_OK) return s;
-  if (!rdn__is_real(x->dtype))
-    return rdn__fail(ctx, RDN_EINVAL, "rdn_relu: 'x' must be f32 or f64, got %s",
-                     rdn_dtype_name(x->dtype));
-  return bias_act(ctx, x, NULL, 1);
-}
-
-rdn_status rdn_linear(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x, const rdn_tensor *w,
-                      const rdn_tensor *b, int relu) {
-  static const char *fn = "rdn_linear";
-  char s1[96], s2[96];
-  rdn_status s;
-  if (!ctx) return RDN_EINVAL;
-  if ((s = need_real2(ctx, fn, "x", x)) != RDN_OK || (s = need_real2(ctx, fn, "w", w)) != RDN_OK
-      || (s = need_real2(ctx, fn, "out", out)) != RDN_OK)
-    return s;
-  if (b && (s = rdn__tensor_arg(ctx, fn, "b", b)) != RDN_OK) return s;
-  if (w->dtype != x->dtype || out->dtype != x->dtype || (b && b->dtype != x->dtype))
-    return rdn__fail(ctx, RDN_EINVAL, "%s: dtype mismatch: x is %s, w %s, out %s%s%s", fn,
-                     rdn_dtype_name(x->dtype), rdn_dtype_name(w->dtype),
-                     rdn_dtype_name(out->dtype), b ? ", b " : "",
-                     b ? rdn_dtype_name(b->dtype) : "");
-  size_t m = x->shape[0], n = w->shape[0];
-  if (w->shape[1] != x->shape[1])
-    return rdn__fail(ctx, RDN_EINVAL, "%s: shape mismatch: x is %s, w is %s (want [out x %zu])",
-                     fn, rdn_tensor_shape_str(x, s1, sizeof s1),
-                     rdn_tensor_shape_str(w, s2, sizeof s2), x->shape[1]);
-  if (out->shape[0] != m || out->shape[1] != n)
-    return rdn__fail(ctx, RDN_EINVAL, "%s: shape mismatch: out is %s, want [%zu x %zu]", fn,
-                     rdn_tensor_shape_str(out, s1, sizeof s1), m, n);
-  if (b && rdn_tensor_numel(b) != n)
-    return rdn__fail(ctx, RDN_EINVAL, "%s: shape mismatch: b has %zu elements, w has %zu rows",
-                     fn, rdn_tensor_numel(b), n);
-  if ((s = rdn_gemm(ctx, RDN_NOTRANS, RDN_TRANS, 1.0, x, w, 0.0, out)) != RDN_OK) return s;
-  return (b || relu) ? bias_act(ctx, out, b, relu) : RDN_OK;
-}
-
-/* ------------------------------------------------------------ sparsity and rank */
-static rdn_status count_nnz(rdn_ctx *ctx, const char *fn, const rdn_tensor *a, cl_mem rows,
-                            cl_mem cols, rdn_interp_info *st) {
-  cl_kernel k, k2;
-  rdn_status s;
-  cl_ulong aoff = a->offset, m = a->shape[0], n = a->shape[1], out[6];
-  cl_mem ob = rdn__buffer(ctx, fn, sizeof out, &s);
-  if (!ob) return s;
-  if ((s = kern(ctx, a->dtype, solve_dt(ctx, 0), "nnz", &k)) == RDN_OK &&
-      (s = kern(ctx, a->dtype, solve_dt(ctx, 0), "nnz_sum", &k2)) == RDN_OK &&
-      (s = RDN_ARGS(ctx, k, "nnz", RDN_TARG(a, aoff), RDN_ARG(m), RDN_ARG(n), RDN_ARG(rows),
-                    RDN_ARG(cols))) == RDN_OK &&
-      (s = RDN_ARGS(ctx, k2, "nnz_sum", RDN_ARG(rows), RDN_ARG(m), RDN_ARG(cols), RDN_ARG(n),
-                    RDN_ARG(ob))) == RDN_OK) {
-    if ((s = go(ctx, k, "nnz", 1, (size_t)(m + n), 0)) == RDN_OK &&
-        (s = go(ctx, k2, "nnz_sum", 1, 2, 0)) == RDN_OK) {
-      cl_int e = clEnqueueReadBuffer(ctx->queue, ob, CL_TRUE, 0, sizeof out, out, 0, NULL, NULL);
-      if (e != CL_SUCCESS) s = rdn__cl_fail(ctx, fn, "clEnqueueReadBuffer", e);
-    }
-  }
-  clReleaseMemObject(ob);
-  if (s != RDN_OK) return s;
-  st->nnz = (size_t)out[0];
-  st->row_min = (size_t)out[1];
-  st->row_max = (size_t)out[2];
-  st->col_min = (size_t)out[4];
-  st->col_max = (size_t)out[5];
-  return RDN_OK;
-}
-
-/* Rank of a by semi-definite elimination of its smaller Gram (see rdn.h). */
-static rdn_status gram_rank(rdn_ctx *ctx, const char *fn, const rdn_tensor *a,
-                            rdn_interp_info *st) {
-  rdn_dtype sdt = solve_dt(ctx, 0);
-  size_t m = a->shape[0], n = a->shape[1], sz = m < n ? m : n;
-  rdn_tensor *as = NULL, *g = NULL, *tol = NULL;
-  cl_kernel kc, ks;
-  rdn_status s;
-  double v[4];
-  sval epsn;
-  if ((s = tnew(ctx, fn, &g, sdt, sz, sz)) != RDN_OK) goto done;
-  if ((s = tnew(ctx, fn, &tol, sdt, 4, 0)) != RDN_OK) goto done;
-  if (a->dtype != sdt) {
-    if ((s = tnew(ctx, fn, &as, sdt, m, n)) != RDN_OK) goto done;
-    if ((s = rdn_convert(ctx, as, a)) != RDN_OK) goto done;
-  }
-  const rdn_tensor *src = as ? as : a;
-  s = n <= m ? rdn_gemm(ctx, RDN_TRANS, RDN_NOTRANS, 1.0, src, src, 0.0, g)
-             : rdn_gemm(ctx, RDN_NOTRANS, RDN_TRANS, 1.0, src, src, 0.0, g);
-  if (s != RDN_OK) goto done;
-  if ((s = kern(ctx, sdt, sdt, "psd_scan", &kc)) != RDN_OK ||
-      (s = kern(ctx, sdt, sdt, "psd_step", &ks)) != RDN_OK)
-    goto done;
-  cl_ulong nn = sz;
-  /* f32 data carries rounding noise ~eps32 |A| in its singular values: 100 eps32^2 */
-  double ed = a->dtype == RDN_F64 ? DBL_EPSILON : FLT_EPSILON;
-  double eps = fmax(sdt == RDN_F64 ? DBL_EPSILON : FLT_EPSILON, 100 * ed * ed) * (double)sz;
-  for (cl_int final = 0; final < 2; final++) {
-    if ((s = RDN_ARGS(ctx, kc, "psd_scan", RDN_ARG(g->buf), RDN_ARG(nn), sarg(sdt, &epsn, eps),
-                      RDN_ARG(final), RDN_ARG(tol->buf))) != RDN_OK ||
-        (s = go(ctx, kc, "psd_scan", 1, 1, 0)) != RDN_OK)
-      goto done;
-    for (cl_ulong j = 0; !final && j + 1 < nn; j++) {
-      size_t w = (size_t)(nn - j - 1);
-      if ((s = RDN_ARGS(ctx, ks, "psd_step", RDN_ARG(g->buf), RDN_ARG(nn), RDN_ARG(j),
-                        RDN_ARG(tol->buf))) != RDN_OK ||
-          (s = go(ctx, ks, "psd_step", 2, w, w)) != RDN_OK)
-        goto done;
-    }
-  }
-  if ((s = read_vals(ctx, fn, tol, 0, 4, v)) != RDN_OK) goto done;
-  st->tol = v[0];
-  st->rank = (size_t)v[1];
-  st->pivot_min = v[2];
-  st->pivot_max = v[3];
-done:
-  rdn_tensor_release(as);
-  rdn_tensor_release(g);
-  rdn_tensor_release(tol);
-  return s;
-}
-
-rdn_status rdn_interp_stats(rdn_ctx *ctx, const rdn_tensor *a, rdn_tensor *row_nnz,
-                            rdn_tensor *col_nnz, int want_rank, rdn_interp_info *st) {
-  static const char *fn = "rdn_interp_stats";
-  rdn_status s;
-  rdn_tensor *tr = NULL, *tc = NULL;
-  if (!ctx) return RDN_EINVAL;
-  if ((s = need_real2(ctx, fn, "a", a)) != RDN_OK) return s;
-  if (!st) return rdn__fail(ctx, RDN_EINVAL, "%s: 'st' is NULL", fn);
-  memset(st, 0, sizeof *st);
-  size_t m = a->shape[0], n = a->shape[1];
-  rdn_tensor *const outs[2] = { row_nnz, col_nnz };
-  const size_t want[2] = { m, n };
-  for (int i = 0; i < 2; i++) {
-    const char *nm = i ? "col_nnz" : "row_nnz";
-    if (!outs[i]) continue;
-    if ((s = rdn__tensor_arg(ctx, fn, nm, outs[i])) != RDN_OK) return s;
-    if (outs[i]->dtype != RDN_I32 || rdn_tensor_numel(outs[i]) != want[i])
-      return rdn__fail(ctx, RDN_EINVAL, "%s: '%s' must be i32 with %zu elements, got %s with "
-                       "%zu", fn, nm, want[i], rdn_dtype_name(outs[i]->dtype),
-                       rdn_tensor_numel(outs[i]));
-  }
-  /* the counting kernel writes from element 0: views get a temporary, copied after */
-  if ((!row_nnz || row_nnz->offset) && (s = tnew(ctx, fn, &tr, RDN_I32, m, 0)) != RDN_OK)
-    goto done;
-  if ((!col_nnz || col_nnz->offset) && (s = tnew(ctx, fn, &tc, RDN_I32, n, 0)) != RDN_OK)
-    goto done;
-  if ((s = count_nnz(ctx, fn, a, tr ? tr->buf : row_nnz->buf, tc ? tc->buf : col_nnz->buf, st))
-      != RDN_OK)
-    goto done;
-  if (row_nnz && tr && (s = rdn_tensor_copy(row_nnz, tr)) != RDN_OK) goto done;
-  if (col_nnz && tc && (s = rdn_tensor_copy(col_nnz, tc)) != RDN_OK) goto done;
-  if (want_rank) s = gram_rank(ctx, fn, a, st);
-done:
-  rdn_tensor_release(tr);
-  rdn_tensor_release(tc);
-  return s;
-}
 
 /* ------------------------------------------------------------ constructions */
 static const char *const FN = "rdn_interp_build";
@@ -315,8 +33,9 @@ static rdn_status validate(bctx *B, const rdn_tensor *x, const rdn_tensor *y,
   rdn_ctx *ctx = B->ctx;
   char s1[96], s2[96];
   rdn_status s;
-  if ((s = need_real2(ctx, FN, "x", x)) != RDN_OK || (s = need_real2(ctx, FN, "dirs", dirs))
-      != RDN_OK || (s = rdn__tensor_arg(ctx, FN, "y", y)) != RDN_OK)
+  if ((s = rdn__interp_need_real2(ctx, FN, "x", x)) != RDN_OK ||
+      (s = rdn__interp_need_real2(ctx, FN, "dirs", dirs)) != RDN_OK ||
+      (s = rdn__tensor_arg(ctx, FN, "y", y)) != RDN_OK)
     return s;
   if ((unsigned)o->kind > RDN_INTERP_INTERVAL)
     return rdn__fail(ctx, RDN_EINVAL, "%s: bad kind %d", FN, (int)o->kind);
@@ -377,34 +96,34 @@ static rdn_status choose(bctx *B, rdn_interp_net *net, int use_lab) {
   rdn_status s;
   cl_ulong m = B->m, d = B->d, c = B->c, xoff = B->x->offset, doff = B->dirs->offset;
   cl_int ul = use_lab;
-  if ((s = tnew(ctx, FN, &B->p, B->sdt, B->c, B->m)) != RDN_OK ||
-      (s = tnew(ctx, FN, &B->perm, RDN_I32, B->c, B->m)) != RDN_OK ||
-      (s = tnew(ctx, FN, &gap, B->sdt, 3 * B->c, 0)) != RDN_OK ||
-      (s = tnew(ctx, FN, &pos, RDN_I32, B->c, 0)) != RDN_OK)
+  if ((s = rdn__interp_tnew(ctx, FN, &B->p, B->sdt, B->c, B->m)) != RDN_OK ||
+      (s = rdn__interp_tnew(ctx, FN, &B->perm, RDN_I32, B->c, B->m)) != RDN_OK ||
+      (s = rdn__interp_tnew(ctx, FN, &gap, B->sdt, 3 * B->c, 0)) != RDN_OK ||
+      (s = rdn__interp_tnew(ctx, FN, &pos, RDN_I32, B->c, 0)) != RDN_OK)
     goto done;
-  if ((s = kern(ctx, B->dt, B->sdt, "project", &kp)) != RDN_OK ||
-      (s = kern(ctx, B->dt, B->sdt, "rank_sort", &ks)) != RDN_OK ||
-      (s = kern(ctx, B->dt, B->sdt, "gaps", &kg)) != RDN_OK)
+  if ((s = rdn__interp_kern(ctx, B->dt, B->sdt, "project", &kp)) != RDN_OK ||
+      (s = rdn__interp_kern(ctx, B->dt, B->sdt, "rank_sort", &ks)) != RDN_OK ||
+      (s = rdn__interp_kern(ctx, B->dt, B->sdt, "gaps", &kg)) != RDN_OK)
     goto done;
   if ((s = RDN_ARGS(ctx, kp, "project", RDN_TARG(B->x, xoff), RDN_ARG(m), RDN_ARG(d),
                     RDN_TARG(B->dirs, doff), RDN_ARG(c), RDN_ARG(B->p->buf))) != RDN_OK ||
-      (s = go(B->ctx, kp, "project", 2, B->m, B->c)) != RDN_OK ||
+      (s = rdn__interp_go(B->ctx, kp, "project", 2, B->m, B->c)) != RDN_OK ||
       (s = rdn__check_finite(ctx, FN, B->p, "projections")) != RDN_OK ||
       (s = RDN_ARGS(ctx, ks, "rank_sort", RDN_ARG(B->p->buf), RDN_ARG(m), RDN_ARG(c),
                     RDN_ARG(B->perm->buf))) != RDN_OK ||
-      (s = go(B->ctx, ks, "rank_sort", 2, B->m, B->c)) != RDN_OK ||
+      (s = rdn__interp_go(B->ctx, ks, "rank_sort", 2, B->m, B->c)) != RDN_OK ||
       (s = RDN_ARGS(ctx, kg, "gaps", RDN_ARG(B->p->buf), RDN_ARG(B->perm->buf), RDN_ARG(m),
                     RDN_ARG(c), RDN_TARG(B->x, xoff), RDN_ARG(d), RDN_ARG(B->lab),
                     RDN_ARG(B->loff), RDN_ARG(ul), RDN_ARG(gap->buf), RDN_ARG(pos->buf)))
       != RDN_OK ||
-      (s = go(B->ctx, kg, "gaps", 1, B->c, 0)) != RDN_OK)
+      (s = rdn__interp_go(B->ctx, kg, "gaps", 1, B->c, 0)) != RDN_OK)
     goto done;
   if (!(g = malloc(4 * B->c * sizeof *g))) {
     s = rdn__fail(ctx, RDN_ENOMEM, "%s: out of host memory", FN);
     goto done;
   }
-  if ((s = read_vals(ctx, FN, gap, 0, 3 * B->c, g)) != RDN_OK ||
-      (s = read_vals(ctx, FN, pos, 0, B->c, g + 3 * B->c)) != RDN_OK)
+  if ((s = rdn__interp_read_vals(ctx, FN, gap, 0, 3 * B->c, g)) != RDN_OK ||
+      (s = rdn__interp_read_vals(ctx, FN, pos, 0, B->c, g + 3 * B->c)) != RDN_OK)
     goto done;
   size_t j = 0;
   for (size_t i = 1; i < B->c; i++)
@@ -417,7 +136,7 @@ static rdn_status choose(bctx *B, rdn_interp_net *net, int use_lab) {
   if (g[j] <= 0) {
     double ab[2];
     size_t r = (size_t)g[3 * B->c + j];
-    if ((s = read_vals(ctx, FN, B->perm, B->po + r - 1, 2, ab)) != RDN_OK) goto done;
+    if ((s = rdn__interp_read_vals(ctx, FN, B->perm, B->po + r - 1, 2, ab)) != RDN_OK) goto done;
     s = rdn__fail(ctx, RDN_EVALUE, "%s: samples %.0f and %.0f are distinct but have equal "
                   "projections on the best direction (row %zu of %zu): choose other "
                   "directions", FN, ab[0], ab[1], j, B->c);
@@ -438,22 +157,23 @@ static rdn_status dedup(bctx *B, rdn_interp_net *net) {
   cl_ulong m = B->m, d = B->d, kk = B->k, xoff = B->x->offset, yoff = B->y->offset;
   cl_int ylab = B->ylab, init[2] = { INT_MAX, 0 };
   double v[2];
-  if ((s = tnew(ctx, FN, &B->flag, RDN_I32, B->m, 0)) != RDN_OK ||
-      (s = tnew(ctx, FN, &cnt, RDN_I32, 2, 0)) != RDN_OK ||
+  if ((s = rdn__interp_tnew(ctx, FN, &B->flag, RDN_I32, B->m, 0)) != RDN_OK ||
+      (s = rdn__interp_tnew(ctx, FN, &cnt, RDN_I32, 2, 0)) != RDN_OK ||
       (s = rdn_tensor_write(cnt, init, sizeof init)) != RDN_OK ||
-      (s = kern(ctx, B->dt, B->sdt, "dups", &k)) != RDN_OK)
+      (s = rdn__interp_kern(ctx, B->dt, B->sdt, "dups", &k)) != RDN_OK)
     goto done;
   if ((s = RDN_ARGS(ctx, k, "dups", RDN_ARG(B->p->buf), RDN_ARG(B->perm->buf), RDN_ARG(B->po),
                     RDN_ARG(m), RDN_TARG(B->x, xoff), RDN_ARG(d), RDN_ARG(B->y->buf),
                     RDN_ARG(yoff), RDN_ARG(kk), RDN_ARG(B->lab), RDN_ARG(B->loff),
                     RDN_ARG(ylab), RDN_ARG(B->flag->buf), RDN_ARG(cnt->buf))) != RDN_OK ||
-      (s = go(B->ctx, k, "dups", 1, B->m, 0)) != RDN_OK ||
-      (s = read_vals(ctx, FN, cnt, 0, 2, v)) != RDN_OK)
+      (s = rdn__interp_go(B->ctx, k, "dups", 1, B->m, 0)) != RDN_OK ||
+      (s = rdn__interp_read_vals(ctx, FN, cnt, 0, 2, v)) != RDN_OK)
     goto done;
   net->duplicates = (size_t)v[1];
   if (v[0] < INT_MAX) {
     double ab[2];
-    if ((s = read_vals(ctx, FN, B->perm, B->po + (size_t)v[0] - 1, 2, ab)) != RDN_OK) goto done;
+    s = rdn__interp_read_vals(ctx, FN, B->perm, B->po + (size_t)v[0] - 1, 2, ab);
+    if (s != RDN_OK) goto done;
     s = rdn__fail(ctx, RDN_EVALUE, "%s: conflicting targets: samples %.0f and %.0f have "
                   "identical inputs but different %s (no function interpolates both)", FN,
                   ab[0], ab[1], B->ylab ? "labels" : "targets");
@@ -477,7 +197,7 @@ static rdn_status solve(bctx *B, const rdn_tensor *a, rdn_tensor *b, size_t k, i
   cl_ulong n = B->m, kc = k;
   cl_int tr = trans;
   rdn__karg l1 = { L * es, NULL }, l2 = { L * es, NULL };
-  if ((s = kern(B->ctx, B->dt, B->sdt, "trsv", &kk)) != RDN_OK ||
+  if ((s = rdn__interp_kern(B->ctx, B->dt, B->sdt, "trsv", &kk)) != RDN_OK ||
       (s = RDN_ARGS(B->ctx, kk, "trsv", RDN_ARG(a->buf), RDN_ARG(n), RDN_ARG(b->buf),
                     RDN_ARG(kc), RDN_ARG(tr), l1, l2)) != RDN_OK)
     return s;
@@ -492,12 +212,12 @@ static rdn_status hager(bctx *B, rdn_tensor *o, int mode, rdn_tensor *x, rdn_ten
   cl_int md = mode;
   cl_ulong xoff = x->offset, nn = n;
   cl_long jj = j;
-  if ((s = kern(B->ctx, B->dt, B->sdt, "hager", &k)) != RDN_OK ||
+  if ((s = rdn__interp_kern(B->ctx, B->dt, B->sdt, "hager", &k)) != RDN_OK ||
       (s = RDN_ARGS(B->ctx, k, "hager", RDN_ARG(md), RDN_TARG(x, xoff), RDN_ARG(xi->buf),
                     RDN_ARG(nn), RDN_ARG(jj), RDN_ARG(o->buf))) != RDN_OK ||
-      (s = go(B->ctx, k, "hager", 1, 1, 0)) != RDN_OK)
+      (s = rdn__interp_go(B->ctx, k, "hager", 1, 1, 0)) != RDN_OK)
     return s;
-  return out ? read_vals(B->ctx, FN, o, 0, 3, out) : RDN_OK;
+  return out ? rdn__interp_read_vals(B->ctx, FN, o, 0, 3, out) : RDN_OK;
 }
 
 /* cond_1(A) = |A|_1 * est |A^-1|_1, the estimate by Hager's method with Higham's
@@ -510,15 +230,15 @@ static rdn_status cond_est(bctx *B, const rdn_tensor *a, double *cond) {
   size_t m = B->m;
   cl_ulong n = m;
   double r[3], anorm, est, e2;
-  if ((s = tnew(ctx, FN, &x, B->sdt, m, 0)) != RDN_OK ||
-      (s = tnew(ctx, FN, &xi, B->sdt, m, 0)) != RDN_OK ||
-      (s = tnew(ctx, FN, &z, B->sdt, m, 0)) != RDN_OK ||
-      (s = tnew(ctx, FN, &t, B->sdt, m, 0)) != RDN_OK ||
-      (s = tnew(ctx, FN, &o, B->sdt, 3, 0)) != RDN_OK ||
-      (s = kern(ctx, B->dt, B->sdt, "abs_colsum", &kc)) != RDN_OK ||
+  if ((s = rdn__interp_tnew(ctx, FN, &x, B->sdt, m, 0)) != RDN_OK ||
+      (s = rdn__interp_tnew(ctx, FN, &xi, B->sdt, m, 0)) != RDN_OK ||
+      (s = rdn__interp_tnew(ctx, FN, &z, B->sdt, m, 0)) != RDN_OK ||
+      (s = rdn__interp_tnew(ctx, FN, &t, B->sdt, m, 0)) != RDN_OK ||
+      (s = rdn__interp_tnew(ctx, FN, &o, B->sdt, 3, 0)) != RDN_OK ||
+      (s = rdn__interp_kern(ctx, B->dt, B->sdt, "abs_colsum", &kc)) != RDN_OK ||
       (s = RDN_ARGS(ctx, kc, "abs_colsum", RDN_ARG(a->buf), RDN_ARG(n), RDN_ARG(t->buf)))
       != RDN_OK ||
-      (s = go(B->ctx, kc, "abs_colsum", 1, m, 0)) != RDN_OK ||
+      (s = rdn__interp_go(B->ctx, kc, "abs_colsum", 1, m, 0)) != RDN_OK ||
       (s = hager(B, o, 5, t, xi, m, -1, r)) != RDN_OK)
     goto done;
   anorm = r[0];
@@ -563,8 +283,8 @@ done:
 /* net->w[i] [rows, cols] and net->b[i] [rows] (zero) in the data dtype. */
 static rdn_status alloc_layer(bctx *B, rdn_interp_net *net, int i, size_t rows, size_t cols) {
   rdn_status s;
-  if ((s = tnew(B->ctx, FN, &net->w[i], B->dt, rows, cols)) != RDN_OK ||
-      (s = tnew(B->ctx, FN, &net->b[i], B->dt, rows, 0)) != RDN_OK)
+  if ((s = rdn__interp_tnew(B->ctx, FN, &net->w[i], B->dt, rows, cols)) != RDN_OK ||
+      (s = rdn__interp_tnew(B->ctx, FN, &net->b[i], B->dt, rows, 0)) != RDN_OK)
     return s;
   return rdn_tensor_fill(net->b[i], 0.0);
 }
@@ -576,21 +296,21 @@ static rdn_status first_layer(bctx *B, rdn_interp_net *net, int mode, size_t n, 
   rdn_status s;
   cl_ulong nn = n, d = B->d, m = B->m, doff = B->dirs->offset + net->direction * B->d;
   cl_int md = mode, alt = mode == 1;
-  sval dv;
+  rdn__interp_sval dv;
   cl_mem bp = B->bpos ? B->bpos->buf : B->p->buf;
   if ((s = alloc_layer(B, net, 0, n, B->d)) != RDN_OK ||
-      (s = kern(ctx, B->dt, B->sdt, "net_first", &kf)) != RDN_OK ||
-      (s = kern(ctx, B->dt, B->sdt, "net_bias", &kb)) != RDN_OK ||
+      (s = rdn__interp_kern(ctx, B->dt, B->sdt, "net_first", &kf)) != RDN_OK ||
+      (s = rdn__interp_kern(ctx, B->dt, B->sdt, "net_bias", &kb)) != RDN_OK ||
       (s = RDN_ARGS(ctx, kf, "net_first", RDN_ARG(net->w[0]->buf), RDN_ARG(nn), RDN_ARG(d),
                     RDN_ARG(B->dirs->buf), RDN_ARG(doff), RDN_ARG(alt))) != RDN_OK ||
-      (s = go(B->ctx, kf, "net_first", 2, B->d, n)) != RDN_OK)
+      (s = rdn__interp_go(B->ctx, kf, "net_first", 2, B->d, n)) != RDN_OK)
     return s;
   if ((s = RDN_ARGS(ctx, kb, "net_bias", RDN_ARG(md), RDN_ARG(B->p->buf), RDN_ARG(B->perm->buf),
-                    RDN_ARG(B->po), RDN_ARG(m), RDN_ARG(bp), sarg(B->sdt, &dv, delta),
+                    RDN_ARG(B->po), RDN_ARG(m), RDN_ARG(bp), rdn__interp_sarg(B->sdt, &dv, delta),
                     RDN_ARG(net->b[0]->buf), RDN_ARG(nn))) != RDN_OK)
     return s;
   net->units[0] = n;
-  return go(B->ctx, kb, "net_bias", 1, n, 0);
+  return rdn__interp_go(B->ctx, kb, "net_bias", 1, n, 0);
 }
 
 /* Output layer `i` [k, n] by net_out `mode` (v: solved weights for mode 0). */
@@ -603,14 +323,14 @@ static rdn_status out_layer(bctx *B, rdn_interp_net *net, int i, int mode, size_
   cl_ulong nn = n, kk = B->k, yoff = B->y->offset;
   cl_mem vb = v ? v->buf : B->p->buf, bp = B->bpos ? B->bpos->buf : B->p->buf;
   if ((s = alloc_layer(B, net, i, B->k, n)) != RDN_OK ||
-      (s = kern(ctx, B->dt, B->sdt, "net_out", &k)) != RDN_OK ||
+      (s = rdn__interp_kern(ctx, B->dt, B->sdt, "net_out", &k)) != RDN_OK ||
       (s = RDN_ARGS(ctx, k, "net_out", RDN_ARG(md), RDN_ARG(vb), RDN_ARG(B->flag->buf),
                     RDN_ARG(B->perm->buf), RDN_ARG(B->po), RDN_ARG(B->y->buf), RDN_ARG(yoff),
                     RDN_ARG(B->lab), RDN_ARG(B->loff), RDN_ARG(bp), RDN_ARG(nn), RDN_ARG(kk),
                     RDN_ARG(net->w[i]->buf))) != RDN_OK)
     return s;
   net->nlinear = i + 1;
-  return go(B->ctx, k, "net_out", 2, n, B->k);
+  return rdn__interp_go(B->ctx, k, "net_out", 2, n, B->k);
 }
 
 /* max |f(x_i) - y_i| of the built network (regression forms). */
@@ -623,16 +343,16 @@ static rdn_status eval_error(bctx *B, rdn_interp_net *net) {
   double r[3];
   const rdn_tensor *in = B->x;
   for (int i = 0; i < net->nlinear && s == RDN_OK; i++) {
-    if ((s = tnew(ctx, FN, &h[i], B->dt, B->m, net->w[i]->shape[0])) == RDN_OK)
+    if ((s = rdn__interp_tnew(ctx, FN, &h[i], B->dt, B->m, net->w[i]->shape[0])) == RDN_OK)
       s = rdn_linear(ctx, h[i], in, net->w[i], net->b[i], i + 1 < net->nlinear);
     in = h[i];
   }
-  if (s != RDN_OK || (s = tnew(ctx, FN, &e, B->sdt, B->m, 0)) != RDN_OK ||
-      (s = tnew(ctx, FN, &o, B->sdt, 3, 0)) != RDN_OK ||
-      (s = kern(ctx, B->dt, B->sdt, "row_maxerr", &k)) != RDN_OK ||
+  if (s != RDN_OK || (s = rdn__interp_tnew(ctx, FN, &e, B->sdt, B->m, 0)) != RDN_OK ||
+      (s = rdn__interp_tnew(ctx, FN, &o, B->sdt, 3, 0)) != RDN_OK ||
+      (s = rdn__interp_kern(ctx, B->dt, B->sdt, "row_maxerr", &k)) != RDN_OK ||
       (s = RDN_ARGS(ctx, k, "row_maxerr", RDN_ARG(in->buf), RDN_ARG(B->y->buf), RDN_ARG(yoff),
                     RDN_ARG(m), RDN_ARG(kk), RDN_ARG(e->buf))) != RDN_OK ||
-      (s = go(B->ctx, k, "row_maxerr", 1, B->m, 0)) != RDN_OK ||
+      (s = rdn__interp_go(B->ctx, k, "row_maxerr", 1, B->m, 0)) != RDN_OK ||
       (s = hager(B, o, 5, e, e, B->m, -1, r)) != RDN_OK)
     goto done;
   net->max_error = r[0];
@@ -650,18 +370,18 @@ static rdn_status build_tri(bctx *B, rdn_interp_net *net) {
   cl_kernel kt, kg;
   rdn_status s;
   cl_ulong m = B->m, kk = B->k, yoff = B->y->offset;
-  if ((s = tnew(ctx, FN, &a, B->sdt, B->m, B->m)) != RDN_OK ||
-      (s = tnew(ctx, FN, &v, B->sdt, B->m, B->k)) != RDN_OK ||
-      (s = kern(ctx, B->dt, B->sdt, "tri_matrix", &kt)) != RDN_OK ||
-      (s = kern(ctx, B->dt, B->sdt, "gather_y", &kg)) != RDN_OK ||
+  if ((s = rdn__interp_tnew(ctx, FN, &a, B->sdt, B->m, B->m)) != RDN_OK ||
+      (s = rdn__interp_tnew(ctx, FN, &v, B->sdt, B->m, B->k)) != RDN_OK ||
+      (s = rdn__interp_kern(ctx, B->dt, B->sdt, "tri_matrix", &kt)) != RDN_OK ||
+      (s = rdn__interp_kern(ctx, B->dt, B->sdt, "gather_y", &kg)) != RDN_OK ||
       (s = RDN_ARGS(ctx, kt, "tri_matrix", RDN_ARG(B->p->buf), RDN_ARG(B->perm->buf),
                     RDN_ARG(B->po), RDN_ARG(m), RDN_ARG(B->flag->buf), RDN_ARG(a->buf)))
       != RDN_OK ||
-      (s = go(B->ctx, kt, "tri_matrix", 2, B->m, B->m)) != RDN_OK ||
+      (s = rdn__interp_go(B->ctx, kt, "tri_matrix", 2, B->m, B->m)) != RDN_OK ||
       (s = RDN_ARGS(ctx, kg, "gather_y", RDN_ARG(B->y->buf), RDN_ARG(yoff),
                     RDN_ARG(B->perm->buf), RDN_ARG(B->po), RDN_ARG(m), RDN_ARG(kk),
                     RDN_ARG(v->buf))) != RDN_OK ||
-      (s = go(B->ctx, kg, "gather_y", 2, B->k, B->m)) != RDN_OK ||
+      (s = rdn__interp_go(B->ctx, kg, "gather_y", 2, B->k, B->m)) != RDN_OK ||
       (s = solve(B, a, v, B->k, 0)) != RDN_OK)
     goto done;
   if (rdn__check_finite(ctx, FN, v, "solution") != RDN_OK) {
@@ -688,15 +408,15 @@ static rdn_status build_hat(bctx *B, rdn_interp_net *net) {
   rdn_status s;
   cl_int md = 0;
   cl_ulong rows = B->m, m = B->m, n = 2 * B->m;
-  sval dv;
+  rdn__interp_sval dv;
   if ((s = first_layer(B, net, 1, 2 * B->m, net->delta)) != RDN_OK ||
       (s = alloc_layer(B, net, 1, B->m, 2 * B->m)) != RDN_OK ||
       (s = rdn_tensor_fill(net->w[1], 0.0)) != RDN_OK ||
-      (s = kern(B->ctx, B->dt, B->sdt, "net_mid", &k)) != RDN_OK ||
+      (s = rdn__interp_kern(B->ctx, B->dt, B->sdt, "net_mid", &k)) != RDN_OK ||
       (s = RDN_ARGS(B->ctx, k, "net_mid", RDN_ARG(md), RDN_ARG(rows), RDN_ARG(B->p->buf),
-                    RDN_ARG(m), sarg(B->sdt, &dv, net->delta), RDN_ARG(net->w[1]->buf),
+                    RDN_ARG(m), rdn__interp_sarg(B->sdt, &dv, net->delta), RDN_ARG(net->w[1]->buf),
                     RDN_ARG(n), RDN_ARG(net->b[1]->buf))) != RDN_OK ||
-      (s = go(B->ctx, k, "net_mid", 1, B->m, 0)) != RDN_OK)
+      (s = rdn__interp_go(B->ctx, k, "net_mid", 1, B->m, 0)) != RDN_OK)
     return s;
   net->units[1] = B->m;
   if ((s = out_layer(B, net, 2, B->ylab ? 2 : 1, B->m, NULL)) != RDN_OK) return s;
@@ -711,24 +431,24 @@ static rdn_status build_interval(bctx *B, rdn_interp_net *net) {
   cl_int md = 1;
   cl_ulong m = B->m;
   double nb;
-  sval dv;
-  if ((s = tnew(ctx, FN, &B->bpos, RDN_I32, B->m + 1, 0)) != RDN_OK ||
-      (s = kern(ctx, B->dt, B->sdt, "runs", &kr)) != RDN_OK ||
+  rdn__interp_sval dv;
+  if ((s = rdn__interp_tnew(ctx, FN, &B->bpos, RDN_I32, B->m + 1, 0)) != RDN_OK ||
+      (s = rdn__interp_kern(ctx, B->dt, B->sdt, "runs", &kr)) != RDN_OK ||
       (s = RDN_ARGS(ctx, kr, "runs", RDN_ARG(B->perm->buf), RDN_ARG(B->po), RDN_ARG(m),
                     RDN_ARG(B->lab), RDN_ARG(B->loff), RDN_ARG(B->bpos->buf))) != RDN_OK ||
-      (s = go(B->ctx, kr, "runs", 1, 1, 0)) != RDN_OK ||
-      (s = read_vals(ctx, FN, B->bpos, B->m, 1, &nb)) != RDN_OK)
+      (s = rdn__interp_go(B->ctx, kr, "runs", 1, 1, 0)) != RDN_OK ||
+      (s = rdn__interp_read_vals(ctx, FN, B->bpos, B->m, 1, &nb)) != RDN_OK)
     return s;
   size_t J = (size_t)nb + 1, n1 = 2 * (nb > 0 ? (size_t)nb : 1);
   cl_ulong rows = J, nn = n1;
   if ((s = first_layer(B, net, 2, n1, net->delta)) != RDN_OK ||
       (s = alloc_layer(B, net, 1, J, n1)) != RDN_OK ||
       (s = rdn_tensor_fill(net->w[1], 0.0)) != RDN_OK ||
-      (s = kern(ctx, B->dt, B->sdt, "net_mid", &km)) != RDN_OK ||
+      (s = rdn__interp_kern(ctx, B->dt, B->sdt, "net_mid", &km)) != RDN_OK ||
       (s = RDN_ARGS(ctx, km, "net_mid", RDN_ARG(md), RDN_ARG(rows), RDN_ARG(B->bpos->buf),
-                    RDN_ARG(m), sarg(B->sdt, &dv, net->delta), RDN_ARG(net->w[1]->buf),
+                    RDN_ARG(m), rdn__interp_sarg(B->sdt, &dv, net->delta), RDN_ARG(net->w[1]->buf),
                     RDN_ARG(nn), RDN_ARG(net->b[1]->buf))) != RDN_OK ||
-      (s = go(B->ctx, km, "net_mid", 1, J, 0)) != RDN_OK)
+      (s = rdn__interp_go(B->ctx, km, "net_mid", 1, J, 0)) != RDN_OK)
     return s;
   net->units[1] = J;
   return out_layer(B, net, 2, 3, J, NULL);
@@ -762,13 +482,13 @@ rdn_status rdn_interp_build(rdn_ctx *ctx, rdn_interp_net *net, const rdn_tensor 
   B.dirs = dirs;
   if ((s = validate(&B, x, y, dirs, opts)) != RDN_OK) return s;
   B.dt = x->dtype;
-  B.sdt = solve_dt(ctx, opts->force_f32);
+  B.sdt = rdn__interp_solve_dt(ctx, opts->force_f32);
   net->solve_f64 = B.sdt == RDN_F64;
   if ((s = choose(&B, net, opts->kind == RDN_INTERP_INTERVAL)) != RDN_OK ||
       (s = dedup(&B, net)) != RDN_OK)
     goto done;
   rdn_tensor *row = NULL;
-  if ((s = tnew(ctx, FN, &net->order, RDN_I32, B.m, 0)) != RDN_OK ||
+  if ((s = rdn__interp_tnew(ctx, FN, &net->order, RDN_I32, B.m, 0)) != RDN_OK ||
       (s = rdn_tensor_rows(&row, B.perm, net->direction, 1)) != RDN_OK ||
       (s = rdn_tensor_copy(net->order, row)) != RDN_OK) {
     rdn_tensor_release(row);

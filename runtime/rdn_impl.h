@@ -248,4 +248,27 @@ rdn_status rdn__layer_params(rdn_ctx *ctx, const char *fn, int k, const double *
                              double eta, double lambda);
 /* ---- end ReduNet layer parameters ------------------------------------------------ */
 
+/* ---- interpolation (interp_layer.c, shared with interp.c) ------------------------- */
+/* Solve dtype: f64 where the device has it (unless forced), else f32. */
+rdn_dtype rdn__interp_solve_dt(const rdn_ctx *ctx, int force32);
+/* Kernel `name` of interp.cl for data dtype dt and solve dtype sdt. */
+rdn_status rdn__interp_kern(rdn_ctx *ctx, rdn_dtype dt, rdn_dtype sdt, const char *name,
+                            cl_kernel *k);
+/* A real (f32/f64) 2-D tensor argument. */
+rdn_status rdn__interp_need_real2(rdn_ctx *ctx, const char *fn, const char *arg,
+                                  const rdn_tensor *t);
+/* A new [a, b] (b = 0: [a]) work tensor; a failure names `fn`. */
+rdn_status rdn__interp_tnew(rdn_ctx *ctx, const char *fn, rdn_tensor **t, rdn_dtype dt,
+                            size_t a, size_t b);
+/* Reads n values of a real or i32 tensor from element `off` as doubles (a few scalars). */
+rdn_status rdn__interp_read_vals(rdn_ctx *ctx, const char *fn, const rdn_tensor *t, size_t off,
+                                 size_t n, double *out);
+/* A kernel argument of the solve dtype, stored in *v. */
+typedef union { cl_float f; cl_double d; } rdn__interp_sval;
+rdn__karg rdn__interp_sarg(rdn_dtype sdt, rdn__interp_sval *v, double x);
+/* Launch with a fixed local size (PoCL compiles one work-group function per local size). */
+rdn_status rdn__interp_go(rdn_ctx *ctx, cl_kernel k, const char *name, int dims, size_t g0,
+                          size_t g1);
+/* ---- end interpolation ------------------------------------------------------------ */
+
 #endif
