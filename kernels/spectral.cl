@@ -2,7 +2,7 @@
 ** spectral.cl -- the shift-invariant ReduNet in the spectral domain (SPEC §1.4-1.6):
 ** class-norm accumulation, soft membership, the fused update + norm accumulation and the
 ** final renormalisation over spectra v [F, m, C] (c64), the real <-> complex copies of the
-** full-spectrum mode, and the circular lifting convolution (f32/f64, `real` by RDN_DTYPE).
+** full-spectrum mode.
 */
 
 /* Weight of stored frequency f: with the R2C half spectrum (rows of Q = W/2 + 1 columns)
@@ -134,31 +134,5 @@ __kernel void spec_real_part(__global float *out, ulong ooff, __global const flo
                              ulong xoff, ulong n) {
   ulong i = get_global_id(0);
   if (i < n) out[ooff + i] = x[xoff + i].x;
-}
-#else
-/* Lifting (SPEC §1.6): out[s, o, h, w] = act(sum_{c, a, b} wt[o, c, a, b]
-** x[s, c, (h + a) mod H, (w + b) mod W]): right/bottom circular padding, cross-correlation
-** (no flip); 1-D is H = 1, kh = 1.  One output element per work-item. */
-__kernel void lift_conv(__global real *out, ulong ooff, __global const real *x, ulong xoff,
-                        __global const real *wt, ulong woff, ulong m, uint cin, uint cout,
-                        uint h, uint w, uint kh, uint kw, int relu) {
-  out += ooff;
-  x += xoff;
-  wt += woff;
-  ulong i = get_global_id(0), hw = (ulong)h * w;
-  if (i >= m * cout * hw) return;
-  ulong s = i / (cout * hw), o = (i / hw) % cout;
-  uint y = (uint)((i % hw) / w), z = (uint)(i % w);
-  acc sum = 0;
-  for (uint c = 0; c < cin; c++) {
-    __global const real *xc = x + (s * cin + c) * hw;
-    __global const real *wc = wt + ((ulong)o * cin + c) * kh * kw;
-    for (uint a = 0; a < kh; a++) {
-      __global const real *xr = xc + (ulong)((y + a) % h) * w;
-      for (uint b = 0; b < kw; b++) sum += (acc)wc[a * kw + b] * xr[(z + b) % w];
-    }
-  }
-  real r = (real)sum;
-  out[i] = relu ? fmax(r, (real)0) : r;
 }
 #endif

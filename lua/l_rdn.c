@@ -24,5 +24,6 @@ int luaopen_rdn_core(lua_State *L) {
   rdn__lua_open_scatter(L);
   rdn__lua_open_frames(L);
   rdn__lua_open_spectral(L);
+  rdn__lua_open_lift(L);
   return 1;
 }

@@ -1,7 +1,7 @@
 /*
 ** l_spectral.c -- the spectral (shift-invariant) ReduNet primitives (runtime spectral.c)
 ** for lua/rdn/nn: ortho FFT into / out of spectra [F, m, C], per-frequency operators, the
-** fused layer, and the circular lifting convolution.  A geometry is a table
+** fused layer.  A geometry is a table
 ** {rank = 1|2, h = H, w = W (or T), half = true|false}.
 */
 #include "l_util.h"
@@ -189,26 +189,11 @@ static int l_layer(lua_State *L) {
   return 1;
 }
 
-/* core.lift(x, w [, relu = true]) -> out [m, Cout, T] / [m, Cout, H, W]. */
-static int l_lift(lua_State *L) {
-  rdn_tensor *x = rdn__lua_checktensor(L, 1), *w = rdn__lua_checktensor(L, 2);
-  int relu = lua_isnoneornil(L, 3) ? 1 : lua_toboolean(L, 3);
-  rdn_ctx *ctx = rdn_tensor_ctx(x);
-  int nd = rdn_tensor_ndim(x);
-  luaL_argcheck(L, nd == 3 || nd == 4, 1, "x must be [m, C, T] or [m, C, H, W]");
-  size_t shape[4] = { rdn_tensor_dim(x, 0), rdn_tensor_dim(w, 0), rdn_tensor_dim(x, 2),
-                      rdn_tensor_dim(x, 3) };
-  rdn_tensor *out = rdn__lua_pushnew(L, ctx, rdn_tensor_dtype(x), nd, shape);
-  rdn_status s = rdn_lift(ctx, out, x, w, relu);
-  if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
-  return 1;
-}
-
 static const luaL_Reg spectral_funcs[] = {
   { "spectral_enter", l_enter }, { "spectral_leave", l_leave },
   { "spectral_magnitude", l_magnitude }, { "spectral_wb", l_wb_create },
   { "spectral_wb_assemble", l_wb_assemble },
-  { "spectral_operators", l_operators }, { "spectral_layer", l_layer }, { "lift", l_lift },
+  { "spectral_operators", l_operators }, { "spectral_layer", l_layer },
   { NULL, NULL }
 };
 

@@ -28,7 +28,8 @@ void rdn__lua_open_linalg(lua_State *L);    /* l_linalg.c: Gram, Cholesky, codin
 void rdn__lua_open_interp(lua_State *L);    /* l_interp.c: Linear, ReLU, interpolation */
 void rdn__lua_open_scatter(lua_State *L);   /* l_scatter.c: shrinkage, scattering, channels */
 void rdn__lua_open_frames(lua_State *L);    /* l_frames.c: frames, deep frame potential, ISTA */
-void rdn__lua_open_spectral(lua_State *L);  /* l_spectral.c: spectral ReduNet, lifting */
+void rdn__lua_open_spectral(lua_State *L);  /* l_spectral.c: spectral ReduNet */
+void rdn__lua_open_lift(lua_State *L);      /* l_lift.c: lifting convolution */
 
 /* ------------------------------------------------------------- errors */
 /* Called first by luaopen_rdn_core with the new core table on top (left there). */
