@@ -273,6 +273,39 @@ static int l_mcr2_spectral(lua_State *L) {
   return push3(L, o);
 }
 
+/* core.herm_pack(a) -> [.., C(C+1)/2]: the packed lower triangles of a [.., C, C]. */
+static int l_herm_pack(lua_State *L) {
+  rdn_tensor *a = rdn__lua_checktensor(L, 1);
+  rdn_ctx *ctx = rdn_tensor_ctx(a);
+  int nd = rdn_tensor_ndim(a);
+  luaL_argcheck(L, nd >= 2, 1, "a must be [.., C, C]");
+  size_t shape[4], c = rdn_tensor_dim(a, -1);
+  for (int i = 0; i < nd - 2; i++) shape[i] = rdn_tensor_dim(a, i);
+  shape[nd - 2] = c * (c + 1) / 2;
+  rdn_tensor *out = rdn__lua_pushnew(L, ctx, rdn_tensor_dtype(a), nd - 1 > 0 ? nd - 1 : 1,
+                                     shape);
+  rdn_status s = rdn_herm_pack(ctx, out, a);
+  if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
+  return 1;
+}
+
+/* core.herm_unpack(ap, C) -> [.., C, C] from packed lower triangles ap [.., C(C+1)/2]. */
+static int l_herm_unpack(lua_State *L) {
+  rdn_tensor *ap = rdn__lua_checktensor(L, 1);
+  lua_Integer c = luaL_checkinteger(L, 2);
+  rdn_ctx *ctx = rdn_tensor_ctx(ap);
+  int nd = rdn_tensor_ndim(ap);
+  luaL_argcheck(L, c >= 1 && c <= 65535, 2, "C must be in 1..65535");
+  luaL_argcheck(L, nd <= 3, 1, "ap must have at most 3 axes");
+  size_t shape[4];
+  for (int i = 0; i < nd - 1; i++) shape[i] = rdn_tensor_dim(ap, i);
+  shape[nd - 1] = shape[nd] = (size_t)c;
+  rdn_tensor *out = rdn__lua_pushnew(L, ctx, rdn_tensor_dtype(ap), nd + 1, shape);
+  rdn_status s = rdn_herm_unpack(ctx, out, ap);
+  if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
+  return 1;
+}
+
 static const luaL_Reg linalg_funcs[] = {
   { "gram", l_gram }, { "gram_classes", l_gram_classes }, { "gram_sum", l_gram_sum },
   { "last_axis_first", l_last_axis_first }, { "cholesky", l_cholesky },
@@ -280,6 +313,7 @@ static const luaL_Reg linalg_funcs[] = {
   { "chol_logdet", l_chol_logdet }, { "spd_logdet", l_spd_logdet },
   { "chol_solve", l_chol_solve }, { "trsm", l_trsm }, { "coding_rate", l_coding_rate },
   { "class_rate", l_class_rate }, { "mcr2", l_mcr2 }, { "mcr2_spectral", l_mcr2_spectral },
+  { "herm_pack", l_herm_pack }, { "herm_unpack", l_herm_unpack },
   { NULL, NULL }
 };
 

@@ -306,6 +306,13 @@ RDN_API rdn_status rdn_trsm(rdn_ctx *ctx, rdn_tensor *b, const rdn_tensor *l, rd
 RDN_API rdn_status rdn_spd_inverse(rdn_ctx *ctx, rdn_tensor *a);
 /* rdn_cholesky of a (overwritten by L), then out = log det per matrix. */
 RDN_API rdn_status rdn_spd_logdet(rdn_ctx *ctx, double *out, size_t nout, rdn_tensor *a);
+/* Packed Hermitian storage (runtime/hpack.c): the lower triangles of the n matrices of
+** a [.., C, C] (f32/f64 symmetric, c64 Hermitian), row i at offset i(i+1)/2, as
+** out with n C(C+1)/2 elements (any shape); unpack rebuilds the full matrices, the strict
+** upper triangle as the conjugate mirror of the lower.  Pack reads only the lower
+** triangle; unpack is not in place. */
+RDN_API rdn_status rdn_herm_pack(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *a);
+RDN_API rdn_status rdn_herm_unpack(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *ap);
 
 /* Coding rates (SPEC §1.1).  z [m, d]: rows are samples (m samples, d features); eps_sq
 ** is the squared distortion e = eps^2 (the reference code's `eps`), finite and > 0.
