@@ -850,14 +850,37 @@ RDN_API rdn_status rdn_spectral_layer_wb(rdn_ctx *ctx, rdn_tensor *v, const rdn_
                                          const double *gamma, double eta, double lambda,
                                          const rdn_tensor *labels, rdn_tensor *pi_out,
                                          const rdn_spectral_geom *g);
-/* Lifting filters (SPEC §1.6), direct circular cross-correlation on the device:
+/* Lifting filters (SPEC §1.6), circular cross-correlation on the device:
 **   1-D: x [m, Cin, T], w [Cout, Cin, k] -> out [m, Cout, T],
 **        out[s, o, t] = act(sum_{c, a} w[o, c, a] x[s, c, (t + a) mod T]);
 **   2-D: x [m, Cin, H, W], w [Cout, Cin, kh, kw] -> out [m, Cout, H, W] likewise with
 **        (h + a) mod H, (w + b) mod W (right/bottom circular padding by k - 1, no flip).
-** act = ReLU when relu != 0.  f32/f64 (all three alike), finite x and w, kernel <= signal. */
+** act = ReLU when relu != 0.  f32/f64 (all three alike), finite x and w, kernel <= signal.
+** rdn_lift is rdn_lift_method with RDN_LIFT_AUTO. */
 RDN_API rdn_status rdn_lift(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
                             const rdn_tensor *w, int relu);
+typedef enum {
+  RDN_LIFT_AUTO = 0,    /* the cheaper of the two by the estimate below */
+  RDN_LIFT_DIRECT = 1,  /* one kernel, one output element per work-item */
+  RDN_LIFT_FFT = 2      /* out = act(IDFT(sum_c conj(K^[o, c]) X^[c])), K zero-padded */
+} rdn_lift_algo;
+/* The lift by a chosen method.  FFT: R2C transforms of x (samples in chunks of <= 256 MiB of
+** spectra) and of the zero-padded filters, one kernel for the per-frequency products over
+** the half spectrum F = H (W/2+1), C2R into out, then rdn_relu; f32 only (the FFT provider is
+** single precision: f64 is RDN_EUNSUPPORTED) and signal lengths the provider can do (clFFT:
+** prime factors 2, 3, 5, 7, 11, 13; else RDN_EUNSUPPORTED naming the size).  AUTO runs the
+** FFT when 4 (FFT flops) < direct flops, with direct = 2 m Cout Cin H W kh kw and
+** FFT = 2.5 N log2 N (m Cin + Cout Cin + m Cout) + 8 m Cout Cin F (N = H W: three batches of
+** real transforms and the complex MACs; 4 is the measured per-flop cost of clFFT on PoCL
+** relative to the direct kernel); it runs direct for f64 and when the provider cannot do
+** the size.  Results of the two methods agree to f32 rounding (~1e-6 relative).  out must
+** not overlap x or w.  RDN_LIFT_CHUNK=n (env) sets the FFT chunk to n samples. */
+RDN_API rdn_status rdn_lift_method(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
+                                   const rdn_tensor *w, int relu, rdn_lift_algo algo);
+/* The method AUTO runs for these operands (RDN_LIFT_DIRECT or RDN_LIFT_FFT) in *algo; the
+** operands are validated as by rdn_lift_method (data not read). */
+RDN_API rdn_status rdn_lift_choose(rdn_ctx *ctx, const rdn_tensor *x, const rdn_tensor *w,
+                                   rdn_lift_algo *algo);
 /* ==================== end spectral ReduNet */
 
 #ifdef __cplusplus

@@ -1,4 +1,5 @@
 -- rdn/nn/Lift2D.lua -- random lifting filters for images [m, Cin, H, W] (SPEC §1.6):
--- rdn.nn.Lift2D{ channels = C, kernel = k, seed = s, relu = true }, N(0, 1) filters,
--- circular cross-correlation on the device.  Shared body in rdn/nn/lift.lua.
+-- rdn.nn.Lift2D{ channels = C, kernel = k, seed = s, relu = true, method = "auto" }, N(0, 1)
+-- filters, circular cross-correlation on the device (direct or FFT: method = "auto" |
+-- "direct" | "fft").  Shared body in rdn/nn/lift.lua.
 return require("rdn.nn.lift").class("Lift2D", 2)
