@@ -15,25 +15,54 @@ inline float fweight(ulong f, ulong q_cols, ulong w, int hs) {
 }
 
 #if RDN_COMPLEX
-/* parts[(f m + s) k + j] = weight(f0 + f) |c_j(f)|^2, c_j(f) = P[j + 1][f][s][:] (P is
-** [k + 1][fc][m][C]): one work-item per (frequency, sample, class), summed over the
-** chunk's frequencies by spec_fsum. */
-__kernel void spec_cnorm(__global const float2 *p, ulong poff, ulong fc, ulong f0, ulong m,
-                         ulong c, uint k, ulong qc, ulong w, int hs, __global acc *parts) {
-  p += poff;
-  FOR_EACH(i, fc * m * k) {
-    ulong f = i / (m * k), s = (i / k) % m, j = i % k;
-    __global const float2 *r = p + (((j + 1) * fc + f) * m + s) * c;
-    float part = 0;
-    for (ulong t = 0; t < c; t++) part += CABS2(r[t]);
-    parts[i] = (acc)(fweight(f0 + f, qc, w, hs) * part);
+/* The operators side by side: wt[p][a][j C + b] = w[j][p][a][b] (w [k+1, F, C, C], wt
+** [F, C, (k+1) C]), so that one GEMM per frequency applies all k + 1 of them. */
+__kernel void spec_widen(__global float2 *wt, __global const float2 *w, ulong woff, ulong f,
+                         ulong c, uint k1) {
+  w += woff;
+  FOR_EACH(r, f * c * k1) {       /* one row of C elements per work-item */
+    ulong j = r % k1, a = (r / k1) % c, p = r / (k1 * c);
+    __global const float2 *src = w + ((j * f + p) * c + a) * c;
+    __global float2 *dst = wt + r * c;
+    for (ulong b = 0; b < c; b++) dst[b] = src[b];
+  }
+}
+
+/* p[f][s][col + t] = a v[f][s0 + s][t] for s < mc, t < C (p rows of width ldp): the
+** direct term of a Woodbury class product. */
+__kernel void spec_put(__global float2 *p, ulong col, ulong ldp, __global const float2 *v,
+                       ulong voff, ulong f, ulong m, ulong s0, ulong mc, ulong c, float a) {
+  v += voff;
+  FOR_EACH(i, f * mc * c) {
+    ulong t = i % c, s = (i / c) % mc, q = i / (c * mc);
+    p[(q * mc + s) * ldp + col + t] = a * v[(q * m + s0 + s) * c + t];
+  }
+}
+
+/* nrm[(s0 + s) k + j] = sum over all F frequencies of weight(f) |c_j(f)|^2 with c_j(f) =
+** p[f][s][(j + 1) C + t] (p [F, mc, (k+1) C], the applied operators of a sample chunk).
+** One work-item per (sample, class) of the chunk. */
+__kernel void spec_cnorm(__global const float2 *p, ulong f, ulong mc, ulong s0, ulong c,
+                         uint k, ulong qc, ulong w, int hs, __global acc *nrm) {
+  ulong ld = (k + 1) * c;
+  FOR_EACH(i, mc * k) {
+    ulong s = i / k, j = i % k;
+    __global const float2 *r = p + s * ld + (j + 1) * c;
+    acc tot = 0;
+    for (ulong q = 0; q < f; q++, r += mc * ld) {
+      float part = 0;
+      for (ulong t = 0; t < c; t++) part += CABS2(r[t]);
+      tot += fweight(q, qc, w, hs) * part;
+    }
+    nrm[(s0 + s) * k + j] = tot;
   }
 }
 #endif
 
-/* out[i] (+)= sum over f < fc of parts[f n + i] (per-frequency partial norms). */
-__kernel void spec_fsum(__global acc *out, __global const acc *parts, ulong fc, ulong n,
-                        int accumulate) {
+/* out[ooff + i] (+)= sum over f < fc of parts[f n + i] (per-frequency partial norms). */
+__kernel void spec_fsum(__global acc *out, ulong ooff, __global const acc *parts, ulong fc,
+                        ulong n, int accumulate) {
+  out += ooff;
   FOR_EACH(i, n) {
     acc tot = 0;
     for (ulong f = 0; f < fc; f++) tot += parts[f * n + i];
@@ -41,14 +70,17 @@ __kernel void spec_fsum(__global acc *out, __global const acc *parts, ulong fc, 
   }
 }
 
-/* Membership: pi = softmax(-lambda max(|c_j|, 1e-8)) (max subtracted, SPEC §1.12 item 4)
-** or one-hot(labels); beta[s k + j] = gamma_j pi_j; pi_out receives pi when asked. */
-__kernel void spec_member(__global const acc *nrm, ulong m, uint k, __global const float *gam,
-                          float lambda, __global const int *lab, ulong loff, int use_lab,
-                          __global float *beta, __global float *pi, ulong pioff, int want_pi) {
+/* Membership of samples [s0, s0 + mc): pi = softmax(-lambda max(|c_j|, 1e-8)) (max
+** subtracted, SPEC §1.12 item 4) or one-hot(labels); beta[s k + j] = gamma_j pi_j;
+** pi_out receives pi when asked. */
+__kernel void spec_member(__global const acc *nrm, ulong s0, ulong mc, uint k,
+                          __global const float *gam, float lambda, __global const int *lab,
+                          ulong loff, int use_lab, __global float *beta, __global float *pi,
+                          ulong pioff, int want_pi) {
   lab += loff;
   pi += pioff;
-  FOR_EACH(s, m) {
+  FOR_EACH(i, mc) {
+    ulong s = s0 + i;
     float mx = -INFINITY, sum = 0;
     for (uint j = 0; j < k; j++) {
       float v;
@@ -76,38 +108,41 @@ __kernel void spec_member(__global const acc *nrm, ulong m, uint k, __global con
 }
 
 #if RDN_COMPLEX
-/* v(p) += eta (e(p) - sum_j beta_j c_j(p)) over the chunk's frequencies (v at voff is the
-** chunk [fc, m, C]); parts[f m + s] = the weighted |v(f)|^2 after the update (summed by
-** spec_fsum).  One work-item per (frequency, sample). */
-__kernel void spec_update(__global float2 *v, ulong voff, __global const float2 *p, ulong poff,
-                          ulong fc, ulong f0, ulong m, ulong c, uint k, float eta,
+/* v[f][s0 + s] += eta (e(f) - sum_j beta_j c_j(f)) with e, c_j the C-blocks of the row
+** p[f][s] (p [F, mc, (k+1) C]); parts[f mc + s] = the weighted |v(f)|^2 after the update
+** (summed over f by spec_fsum).  One work-item per (frequency, sample of the chunk). */
+__kernel void spec_update(__global float2 *v, ulong voff, __global const float2 *p, ulong f,
+                          ulong m, ulong s0, ulong mc, ulong c, uint k, float eta,
                           __global const float *beta, ulong qc, ulong w, int hs,
                           __global acc *parts) {
   v += voff;
-  p += poff;
-  FOR_EACH(i, fc * m) {
-    ulong s = i % m, row = i * c;
-    __global const float *b = beta + s * k;
+  ulong ld = (k + 1) * c;
+  FOR_EACH(i, f * mc) {
+    ulong s = i % mc, q = i / mc;
+    __global const float *b = beta + (s0 + s) * k;
+    __global const float2 *r = p + i * ld;
+    __global float2 *x = v + (q * m + s0 + s) * c;
     float part = 0;
     for (ulong t = 0; t < c; t++) {
-      float2 u = p[row + t];
-      for (uint j = 0; j < k; j++) u -= b[j] * p[(j + 1) * fc * m * c + row + t];
-      float2 x = v[row + t] + eta * u;
-      v[row + t] = x;
-      part += CABS2(x);
+      float2 u = r[t];
+      for (uint j = 0; j < k; j++) u -= b[j] * r[(j + 1) * c + t];
+      float2 y = x[t] + eta * u;
+      x[t] = y;
+      part += CABS2(y);
     }
-    parts[i] = (acc)(fweight(f0 + i / m, qc, w, hs) * part);
+    parts[i] = (acc)(fweight(q, qc, w, hs) * part);
   }
 }
 
-/* v[f, s, :] /= max(sqrt(nv[s]), 1e-8) (SPEC §0.1 clamp); one element per work-item. */
-__kernel void spec_rescale(__global float2 *v, ulong voff, ulong n, ulong m, ulong c,
+/* v[f, s, :] /= max(sqrt(nv[s]), 1e-8) (SPEC §0.1 clamp); one row (f, s) per work-item. */
+__kernel void spec_rescale(__global float2 *v, ulong voff, ulong fm, ulong m, ulong c,
                            __global const acc *nv) {
   v += voff;
-  ulong i = get_global_id(0);
-  if (i >= n) return;
-  ulong s = (i / c) % m;
-  v[i] *= (float)(1 / fmax(sqrt(nv[s]), (acc)1e-8));
+  FOR_EACH(i, fm) {
+    float sc = (float)(1 / fmax(sqrt(nv[i % m]), (acc)1e-8));
+    __global float2 *r = v + i * c;
+    for (ulong t = 0; t < c; t++) r[t] *= sc;
+  }
 }
 
 /* Invariant read-out: out[s, c, f] = sqrt(weight(f)) |v[f, s, c]| (out at ooff is f32

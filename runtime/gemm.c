@@ -415,3 +415,48 @@ rdn_status rdn_gemm(rdn_ctx *ctx, rdn_trans ta, rdn_trans tb, double alpha,
   }
   return run_own(ctx, &j);
 }
+
+/* ------------------------------------------------- strided batch, raw buffers */
+
+/* Private entry (rdn_impl.h, strided-batch block): no tensor views, so a batch item may be
+** a row range of a larger matrix (spectral.c: rows [s0, s0 + mc) of every frequency). */
+rdn_status rdn__gemm_strided(rdn_ctx *ctx, const rdn__gemm_raw *r, double alpha, double beta) {
+  const char *bad;
+  rdn_status s;
+  if (!r || !r->m || !r->n || !r->k || !r->batch || (r->dt != RDN_F32 && r->dt != RDN_F64 &&
+                                                     r->dt != RDN_C64))
+    return rdn__fail(ctx, RDN_EINVAL, "rdn__gemm_strided: bad job (empty or dtype %s)",
+                     r ? rdn_dtype_name(r->dt) : "-");
+  if ((s = state(ctx, "rdn_gemm")) != RDN_OK) return s;
+  gemm_job j;
+  memset(&j, 0, sizeof j);
+  j.dt = r->dt;
+  j.ta = rdn__is_real(r->dt) && r->ta == 2 ? 1 : r->ta;
+  j.tb = rdn__is_real(r->dt) && r->tb == 2 ? 1 : r->tb;
+  j.m = r->m; j.n = r->n; j.k = r->k; j.batch = r->batch;
+  j.lda = r->lda; j.ldb = r->ldb; j.ldc = r->ldc;
+  j.sa = r->sa; j.sb = r->sb; j.sc = r->sc;
+  j.a = r->a; j.b = r->b; j.c = r->c;
+  j.aoff = r->aoff; j.boff = r->boff; j.coff = r->coff;
+  j.alpha = alpha;
+  j.beta = beta;
+  rdn_gemm_provider p = ctx->gemm->provider;
+  if (p == RDN_GEMM_AUTO) {
+    p = env_provider(ctx, &bad);
+    if (bad)
+      return rdn__fail(ctx, RDN_EINVAL, "rdn_gemm: bad RDN_GEMM value '%s' (own or clblast)",
+                       bad);
+  }
+  if (p != RDN_GEMM_CLBLAST) return run_own(ctx, &j);
+#ifdef RDN_HAVE_CLBLAST
+  /* beta == 0 clears the span of C first (see run_clblast) */
+  size_t span = (r->batch - 1) * r->sc + (r->m - 1) * r->ldc + r->n;
+  s = rdn__tensor_over(ctx, r->c, r->coff, r->dt, 1, &span, &j.ct);
+  if (s == RDN_OK) s = run_clblast(ctx, &j);
+  rdn_tensor_release(j.ct);
+  return s;
+#else
+  return rdn__fail(ctx, RDN_EUNSUPPORTED, "rdn_gemm: CLBlast not available in this build "
+                   "(RDN_GEMM=clblast)");
+#endif
+}

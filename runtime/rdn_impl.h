@@ -168,7 +168,10 @@ cl_mem rdn__buffer(rdn_ctx *ctx, const char *fn, size_t bytes, rdn_status *st);
 /* Per-ctx scratch buffers kept between calls (a fresh buffer costs page faults on first
 ** touch: ~5 ms per 16 MiB on PoCL).  Slot use: 0-2 Gram panels and sums, 3-4 batched
 ** Cholesky, 5 blocked Cholesky, 6 coding-rate matrices.  Not retained: do not release. */
-#define RDN_LINALG_SLOTS 8
+#define RDN_LINALG_SLOTS 10
+/* Slots 8-9: the spectral layer (spectral.c): applied operators, widened operators. */
+#define RDN_LINALG_SPEC_P 8
+#define RDN_LINALG_SPEC_W 9
 rdn_status rdn__linalg_scratch(rdn_ctx *ctx, const char *fn, int slot, size_t bytes,
                                cl_mem *out);
 void rdn__linalg_free(rdn_ctx *ctx);           /* called by rdn_ctx_destroy */
@@ -270,5 +273,19 @@ rdn__karg rdn__interp_sarg(rdn_dtype sdt, rdn__interp_sval *v, double x);
 rdn_status rdn__interp_go(rdn_ctx *ctx, cl_kernel k, const char *name, int dims, size_t g0,
                           size_t g1);
 /* ---- end interpolation ------------------------------------------------------------ */
+
+/* ---- strided-batch GEMM on raw buffers (gemm.c, used by spectral.c) -------------- */
+/* C[b] (m x n) = alpha op(A[b]) op(B[b]) + beta C[b], b < batch, element offsets and
+** strides (0 broadcasts A or B); ta/tb 0 none, 1 T, 2 H.  The caller validates (no alias
+** or bounds checks here).  With beta == 0 under CLBlast the whole span of C is cleared. */
+typedef struct {
+  rdn_dtype dt;
+  int ta, tb;
+  size_t m, n, k, batch;
+  cl_mem a, b, c;
+  size_t aoff, boff, coff, lda, ldb, ldc, sa, sb, sc;
+} rdn__gemm_raw;
+rdn_status rdn__gemm_strided(rdn_ctx *ctx, const rdn__gemm_raw *r, double alpha, double beta);
+/* ---- end strided-batch GEMM ------------------------------------------------------ */
 
 #endif
