@@ -21,8 +21,12 @@ __kernel void lift_conv(__global real *out, ulong ooff, __global const real *x, 
     __global const real *xc = x + (s * cin + c) * hw;
     __global const real *wc = wt + ((ulong)o * cin + c) * kh * kw;
     for (uint a = 0; a < kh; a++) {
-      __global const real *xr = xc + (ulong)((y + a) % h) * w;
-      for (uint b = 0; b < kw; b++) sum += (acc)wc[a * kw + b] * xr[(z + b) % w];
+      uint ya = y + a;           /* y, a < h: one conditional subtract wraps (no division) */
+      __global const real *xr = xc + (ulong)(ya >= h ? ya - h : ya) * w;
+      for (uint b = 0; b < kw; b++) {
+        uint zb = z + b;
+        sum += (acc)wc[a * kw + b] * xr[zb >= w ? zb - w : zb];
+      }
     }
   }
   real r = (real)sum;

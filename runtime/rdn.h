@@ -869,11 +869,11 @@ typedef enum {
 ** the half spectrum F = H (W/2+1), C2R into out, then rdn_relu; f32 only (the FFT provider is
 ** single precision: f64 is RDN_EUNSUPPORTED) and signal lengths the provider can do (clFFT:
 ** prime factors 2, 3, 5, 7, 11, 13; else RDN_EUNSUPPORTED naming the size).  AUTO runs the
-** FFT when 4 (FFT flops) < direct flops, with direct = 2 m Cout Cin H W kh kw and
+** FFT when FFT flops < direct flops, with direct = 2 m Cout Cin H W kh kw and
 ** FFT = 2.5 N log2 N (m Cin + Cout Cin + m Cout) + 8 m Cout Cin F (N = H W: three batches of
-** real transforms and the complex MACs; 4 is the measured per-flop cost of clFFT on PoCL
-** relative to the direct kernel); it runs direct for f64 and when the provider cannot do
-** the size.  Results of the two methods agree to f32 rounding (~1e-6 relative).  out must
+** real transforms and the complex MACs; per flop the two cost about the same on PoCL,
+** bench/bench_lift.c): e.g. FFT for 28 x 28 with k = 7, direct for k = 3 and Cin = 1; it
+** runs direct for f64 and when the provider cannot do the size.  Results of the two methods agree to f32 rounding (~1e-6 relative).  out must
 ** not overlap x or w.  RDN_LIFT_CHUNK=n (env) sets the FFT chunk to n samples. */
 RDN_API rdn_status rdn_lift_method(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
                                    const rdn_tensor *w, int relu, rdn_lift_algo algo);
