@@ -3,34 +3,69 @@
 ** f32/f64 (`real` by RDN_DTYPE), and the pieces of its FFT form (f32).
 */
 
-/* Lifting (SPEC §1.6): out[s, o, h, w] = act(sum_{c, a, b} wt[o, c, a, b]
+/* Direct form of the lift (SPEC §1.6): out[s, o, h, w] = act(sum_{c, a, b} wt[o, c, a, b]
 ** x[s, c, (h + a) mod H, (w + b) mod W]): right/bottom circular padding, cross-correlation
-** (no flip); 1-D is H = 1, kh = 1.  One output element per work-item. */
-__kernel void lift_conv(__global real *out, ulong ooff, __global const real *x, ulong xoff,
-                        __global const real *wt, ulong woff, ulong m, uint cin, uint cout,
-                        uint h, uint w, uint kh, uint kw, int relu) {
-  out += ooff;
+** (no flip); 1-D is H = 1, kh = 1.  x is first extended circularly (lift_wrap), so the tile
+** kernel reads rows without wrapping: each work-item keeps LIFT_OB output channels x 8
+** consecutive columns in vector registers (explicit vectors, as in gemm.cl: PoCL does not
+** vectorise the inner loops across work-items). */
+#define LIFT_OB 8
+#if RDN_DTYPE == 1
+typedef double8 realv;
+#else
+typedef float8 realv;
+#endif
+
+/* xp [rows, hp, wp] = x [rows, h, w] extended circularly (row y at y mod h, column z at
+** z mod w); hp >= h + kh - 1 and wp >= 8 ceil(w / 8) + kw - 1. */
+__kernel void lift_wrap(__global real *xp, __global const real *x, ulong xoff, ulong rows,
+                        uint h, uint w, uint hp, uint wp) {
   x += xoff;
+  ulong i = get_global_id(0), n = (ulong)hp * wp;
+  if (i >= rows * n) return;
+  ulong r = i / n;
+  uint y = (uint)((i % n) / wp), z = (uint)(i % wp);
+  xp[i] = x[(r * h + y % h) * w + z % w];
+}
+
+/* Global size (ceil(w / 8), h, m ceil(cout / LIFT_OB)). */
+__kernel void lift_tile(__global real *out, ulong ooff, __global const real *xp,
+                        __global const real *wt, ulong woff, ulong m, uint cin, uint cout,
+                        uint h, uint w, uint kh, uint kw, uint hp, uint wp, int relu) {
+  out += ooff;
   wt += woff;
-  ulong i = get_global_id(0), hw = (ulong)h * w;
-  if (i >= m * cout * hw) return;
-  ulong s = i / (cout * hw), o = (i / hw) % cout;
-  uint y = (uint)((i % hw) / w), z = (uint)(i % w);
-  acc sum = 0;
+  uint z0 = (uint)get_global_id(0) * 8, y = (uint)get_global_id(1);
+  uint nob = (cout + LIFT_OB - 1) / LIFT_OB, kk = kh * kw;
+  ulong g = get_global_id(2), s = g / nob;
+  uint o0 = (uint)(g % nob) * LIFT_OB;
+  if (y >= h || s >= m || z0 >= w) return;
+  ulong wo[LIFT_OB];        /* channels past cout repeat the last one; never stored */
+  realv sum[LIFT_OB];
+  for (uint j = 0; j < LIFT_OB; j++) {
+    wo[j] = (ulong)min(o0 + j, cout - 1) * cin * kk;
+    sum[j] = (realv)0;
+  }
   for (uint c = 0; c < cin; c++) {
-    __global const real *xc = x + (s * cin + c) * hw;
-    __global const real *wc = wt + ((ulong)o * cin + c) * kh * kw;
-    for (uint a = 0; a < kh; a++) {
-      uint ya = y + a;           /* y, a < h: one conditional subtract wraps (no division) */
-      __global const real *xr = xc + (ulong)(ya >= h ? ya - h : ya) * w;
+    __global const real *xc = xp + ((s * cin + c) * hp + y) * wp + z0;
+    __global const real *wc = wt + (ulong)c * kk;
+    for (uint a = 0; a < kh; a++)
       for (uint b = 0; b < kw; b++) {
-        uint zb = z + b;
-        sum += (acc)wc[a * kw + b] * xr[zb >= w ? zb - w : zb];
+        realv xv = vload8(0, xc + a * wp + b);
+        uint q = a * kw + b;
+        for (uint j = 0; j < LIFT_OB; j++) sum[j] += wc[wo[j] + q] * xv;
       }
+  }
+  for (uint j = 0; j < LIFT_OB && o0 + j < cout; j++) {
+    realv r = relu ? fmax(sum[j], (realv)0) : sum[j];
+    __global real *o = out + ((s * cout + o0 + j) * h + y) * w + z0;
+    if (z0 + 8 <= w) {
+      vstore8(r, 0, o);
+    } else {
+      real t[8];
+      vstore8(r, 0, t);
+      for (uint q = 0; q < w - z0; q++) o[q] = t[q];
     }
   }
-  real r = (real)sum;
-  out[i] = relu ? fmax(r, (real)0) : r;
 }
 
 /* FFT form (SPEC §1.6), f32 only (the FFT provider is single precision): the filters
@@ -45,16 +80,32 @@ __kernel void lift_pad(__global float *kp, __global const float *wt, ulong woff,
   kp[i] = y < kh && z < kw ? wt[(q * kh + y) * kw + z] : 0.0f;
 }
 
-/* y[s, o, f] = sum_c xf[s, c, f] conj(kf[o, c, f]) over the f = F stored frequencies: the
-** conjugate turns the spectral product into cross-correlation.  One output per work-item,
-** f fastest so neighbouring items read neighbouring frequencies. */
-__kernel void lift_cmul(__global float2 *y, __global const float2 *xf,
-                        __global const float2 *kf, ulong n, uint cin, uint cout, ulong f) {
-  ulong i = get_global_id(0);
-  if (i >= n * cout * f) return;
-  ulong s = i / (cout * f), o = (i / f) % cout, q = i % f;
-  __global const float2 *xs = xf + s * cin * f + q, *ko = kf + o * cin * f + q;
-  float2 sum = (float2)(0.0f, 0.0f);
-  for (uint c = 0; c < cin; c++) sum += CMULC(xs[(ulong)c * f], ko[(ulong)c * f]);
-  y[i] = sum;
+/* y[s, o, q] = sum_c xf[s, c, q] conj(kf[o, c, q]) over the f stored frequencies q: the
+** conjugate turns the spectral product into cross-correlation.  Spectra are interleaved
+** (re, im) floats.  Global size (ceil(f / 8), n cout): each work-item does 8 frequencies of
+** one output row in float8 re / im vectors (PoCL does not vectorise float2 code across
+** work-items), the last block of a row element by element. */
+__kernel void lift_cmul(__global float *y, __global const float *xf, __global const float *kf,
+                        ulong n, uint cin, uint cout, uint f) {
+  uint q0 = (uint)get_global_id(0) * 8;
+  ulong r = get_global_id(1), s = r / cout, o = r % cout, cf = 2 * (ulong)f;
+  if (q0 >= f || s >= n) return;
+  __global const float *xs = xf + 2 * (s * cin * f + q0), *ko = kf + 2 * (o * cin * f + q0);
+  __global float *yo = y + 2 * (r * f + q0);
+  if (q0 + 8 <= f) {
+    float8 re = (float8)0.0f, im = (float8)0.0f;
+    for (uint c = 0; c < cin; c++) {
+      float16 a = vload16(0, xs + c * cf), b = vload16(0, ko + c * cf);
+      re += a.even * b.even + a.odd * b.odd;
+      im += a.odd * b.even - a.even * b.odd;
+    }
+    vstore16(shuffle2(re, im, (uint16)(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15)),
+             0, yo);
+    return;
+  }
+  for (uint q = 0; q < f - q0; q++) {
+    float2 sum = (float2)(0.0f, 0.0f);
+    for (uint c = 0; c < cin; c++) sum += CMULC(vload2(q, xs + c * cf), vload2(q, ko + c * cf));
+    vstore2(sum, q, yo);
+  }
 }

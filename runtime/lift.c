@@ -58,21 +58,36 @@ static rdn_status check_shapes(rdn_ctx *ctx, const char *fn, const rdn_tensor *o
 }
 
 /* ------------------------------------------------------------------ direct */
+#define LIFT_OB 8      /* output channels per work-item (kernels/lift.cl) */
+
+/* x extended circularly into xp (so the tile kernel never wraps), then the tile kernel. */
 static rdn_status lift_direct(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
                               const rdn_tensor *w, const geom *g, int relu) {
-  cl_kernel kr;
+  cl_kernel kwr, kt;
   rdn_status s;
-  cl_ulong oo = out->offset, xo = x->offset, wo = w->offset, mm = g->m;
+  rdn_tensor *xp = NULL;
+  size_t strips = (g->w + 7) / 8, hp = g->h + g->kh - 1, wp = strips * 8 + g->kw - 1;
+  size_t xs[3] = { g->m * g->cin, hp, wp };
+  cl_ulong oo = out->offset, xo = x->offset, wo = w->offset, rows = xs[0], mm = g->m;
   cl_uint ci = (cl_uint)g->cin, co = (cl_uint)g->cout, hh = (cl_uint)g->h, w2 = (cl_uint)g->w,
-          k1 = (cl_uint)g->kh, k2 = (cl_uint)g->kw;
+          k1 = (cl_uint)g->kh, k2 = (cl_uint)g->kw, hq = (cl_uint)hp, wq = (cl_uint)wp;
   cl_int r = relu != 0;
-  if ((s = rdn__kernel(ctx, "lift", x->dtype, NULL, "lift_conv", &kr)) != RDN_OK ||
-      (s = RDN_ARGS(ctx, kr, "lift_conv", RDN_TARG(out, oo), RDN_TARG(x, xo), RDN_TARG(w, wo),
+  size_t gw1 = rows * hp * wp;
+  size_t gws[3] = { strips, g->h, g->m * ((g->cout + LIFT_OB - 1) / LIFT_OB) };
+  if ((s = rdn_tensor_new(ctx, &xp, x->dtype, 3, xs)) != RDN_OK ||
+      (s = rdn__kernel(ctx, "lift", x->dtype, NULL, "lift_wrap", &kwr)) != RDN_OK ||
+      (s = RDN_ARGS(ctx, kwr, "lift_wrap", RDN_ARG(xp->buf), RDN_TARG(x, xo), RDN_ARG(rows),
+                    RDN_ARG(hh), RDN_ARG(w2), RDN_ARG(hq), RDN_ARG(wq))) != RDN_OK ||
+      (s = rdn__launch(ctx, kwr, "lift_wrap", 1, &gw1, NULL)) != RDN_OK ||
+      (s = rdn__kernel(ctx, "lift", x->dtype, NULL, "lift_tile", &kt)) != RDN_OK ||
+      (s = RDN_ARGS(ctx, kt, "lift_tile", RDN_TARG(out, oo), RDN_ARG(xp->buf), RDN_TARG(w, wo),
                     RDN_ARG(mm), RDN_ARG(ci), RDN_ARG(co), RDN_ARG(hh), RDN_ARG(w2), RDN_ARG(k1),
-                    RDN_ARG(k2), RDN_ARG(r))) != RDN_OK)
-    return s;
-  size_t gws = g->m * g->cout * g->h * g->w;
-  return rdn__launch(ctx, kr, "lift_conv", 1, &gws, NULL);
+                    RDN_ARG(k2), RDN_ARG(hq), RDN_ARG(wq), RDN_ARG(r))) != RDN_OK)
+    goto done;
+  s = rdn__launch(ctx, kt, "lift_tile", 3, gws, NULL);
+done:
+  rdn_tensor_release(xp);
+  return s;
 }
 
 /* --------------------------------------------------------------------- FFT */
@@ -132,14 +147,14 @@ static rdn_status products(rdn_ctx *ctx, rdn_tensor *y, const rdn_tensor *xf,
                            const rdn_tensor *kf, const geom *g, size_t n) {
   cl_kernel kr;
   rdn_status s;
-  cl_ulong nn = n, ff = nfreq(g);
-  cl_uint ci = (cl_uint)g->cin, co = (cl_uint)g->cout;
-  size_t gws = n * g->cout * nfreq(g);
+  cl_ulong nn = n;
+  cl_uint ci = (cl_uint)g->cin, co = (cl_uint)g->cout, ff = (cl_uint)nfreq(g);
+  size_t gws[2] = { (nfreq(g) + 7) / 8, n * g->cout };
   if ((s = rdn__kernel(ctx, "lift", RDN_F32, NULL, "lift_cmul", &kr)) != RDN_OK ||
       (s = RDN_ARGS(ctx, kr, "lift_cmul", RDN_ARG(y->buf), RDN_ARG(xf->buf), RDN_ARG(kf->buf),
                     RDN_ARG(nn), RDN_ARG(ci), RDN_ARG(co), RDN_ARG(ff))) != RDN_OK)
     return s;
-  return rdn__launch(ctx, kr, "lift_cmul", 1, &gws, NULL);
+  return rdn__launch(ctx, kr, "lift_cmul", 2, gws, NULL);
 }
 
 /* One chunk: samples [s0, s0 + n) of x into the same rows of out. */
