@@ -15,6 +15,47 @@ inline float fweight(ulong f, ulong q_cols, ulong w, int hs) {
 }
 
 #if RDN_COMPLEX
+/* The rows below are read eight complex values (one float16) at a time: explicit vectors
+** keep PoCL from vectorising across work-items, whose rows lie (k+1) C apart. */
+#define V8(p) vload16(0, (__global const float *)(p))
+inline float hsum16(float16 a) {
+  float8 h = a.lo + a.hi;
+  float4 q = h.lo + h.hi;
+  return q.x + q.y + q.z + q.w;
+}
+
+/* sum of |x_t|^2 over n complex values */
+inline float sumsq(__global const float2 *x, ulong n) {
+  float16 a = 0;
+  ulong t = 0;
+  for (; t + 8 <= n; t += 8) {
+    float16 y = V8(x + t);
+    a += y * y;
+  }
+  float tot = hsum16(a);
+  for (; t < n; t++) tot += CABS2(x[t]);
+  return tot;
+}
+#endif
+
+#if RDN_COMPLEX
+/* Operator matrices from Grams, w [(k+1) F, C, C]: block j + 1 = I + a_{j+1} G_j with the
+** class Gram G_j it holds, block 0 = I + a_0 sum_j G_j (k = 0: block 0 holds G_0). */
+__kernel void spec_opsum(__global float2 *w, ulong woff, ulong f, ulong c, uint k,
+                         __global const float *al) {
+  w += woff;
+  ulong n = f * c * c;
+  FOR_EACH(i, n) {
+    float2 d = (float2)((i / c) % c == i % c ? 1.0f : 0.0f, 0.0f), tot = k ? 0 : w[i];
+    for (uint j = 1; j <= k; j++) {
+      float2 g = w[j * n + i];
+      tot += g;
+      w[j * n + i] = al[j] * g + d;
+    }
+    w[i] = al[0] * tot + d;
+  }
+}
+
 /* The operators side by side: wt[p][a][j C + b] = w[j][p][a][b] (w [k+1, F, C, C], wt
 ** [F, C, (k+1) C]), so that one GEMM per frequency applies all k + 1 of them. */
 __kernel void spec_widen(__global float2 *wt, __global const float2 *w, ulong woff, ulong f,
@@ -39,22 +80,20 @@ __kernel void spec_put(__global float2 *p, ulong col, ulong ldp, __global const 
   }
 }
 
-/* nrm[(s0 + s) k + j] = sum over all F frequencies of weight(f) |c_j(f)|^2 with c_j(f) =
-** p[f][s][(j + 1) C + t] (p [F, mc, (k+1) C], the applied operators of a sample chunk).
-** One work-item per (sample, class) of the chunk. */
-__kernel void spec_cnorm(__global const float2 *p, ulong f, ulong mc, ulong s0, ulong c,
-                         uint k, ulong qc, ulong w, int hs, __global acc *nrm) {
+/* parts[(f mc + s) k + j] = weight(f) |c_j(f)|^2 for the frequencies [f0, f0 + fb) of a
+** chunk's applied operators p [F, mc, (k+1) C] (c_j = column block j + 1 of row p[f][s]);
+** summed over f by spec_fsum.  One row (f, s) per work-item: contiguous reads. */
+__kernel void spec_cnorm(__global const float2 *p, ulong f0, ulong fb, ulong mc, ulong c,
+                         uint k, ulong qc, ulong w, int hs, __global acc *parts) {
   ulong ld = (k + 1) * c;
-  FOR_EACH(i, mc * k) {
-    ulong s = i / k, j = i % k;
-    __global const float2 *r = p + s * ld + (j + 1) * c;
-    acc tot = 0;
-    for (ulong q = 0; q < f; q++, r += mc * ld) {
-      float part = 0;
-      for (ulong t = 0; t < c; t++) part += CABS2(r[t]);
-      tot += fweight(q, qc, w, hs) * part;
+  FOR_EACH(i, fb * mc) {
+    ulong row = f0 * mc + i;
+    __global const float2 *r = p + row * ld + c;
+    float wt = fweight(f0 + i / mc, qc, w, hs);
+    for (uint j = 0; j < k; j++, r += c) {
+      float part = sumsq(r, c);
+      parts[row * k + j] = (acc)(wt * part);
     }
-    nrm[(s0 + s) * k + j] = tot;
   }
 }
 #endif
@@ -122,8 +161,17 @@ __kernel void spec_update(__global float2 *v, ulong voff, __global const float2 
     __global const float *b = beta + (s0 + s) * k;
     __global const float2 *r = p + i * ld;
     __global float2 *x = v + (q * m + s0 + s) * c;
-    float part = 0;
-    for (ulong t = 0; t < c; t++) {
+    float16 a = 0;
+    ulong t = 0;
+    for (; t + 8 <= c; t += 8) {
+      float16 u = V8(r + t);
+      for (uint j = 0; j < k; j++) u -= b[j] * V8(r + (j + 1) * c + t);
+      float16 y = V8(x + t) + eta * u;
+      vstore16(y, 0, (__global float *)(x + t));
+      a += y * y;
+    }
+    float part = hsum16(a);
+    for (; t < c; t++) {
       float2 u = r[t];
       for (uint j = 0; j < k; j++) u -= b[j] * r[(j + 1) * c + t];
       float2 y = x[t] + eta * u;

@@ -10,7 +10,8 @@
 #include <string.h>
 
 #define MAXK RDN_SPEC_MAXK
-#define CHUNK_MIN ((size_t)64 << 20)   /* least applied-operator scratch budget */
+#define CHUNK_MIN ((size_t)64 << 20)     /* least applied-operator scratch budget */
+#define FBLOCK_BYTES ((size_t)16 << 20)  /* class norms while the block is in cache */
 
 size_t rdn__spec_qcols(const rdn_spectral_geom *g) { return g->half ? g->w / 2 + 1 : g->w; }
 size_t rdn__spec_rows(const rdn_spectral_geom *g) { return g->rank == 2 ? g->h : 1; }
@@ -238,21 +239,23 @@ static void from_v(rdn__gemm_raw *j, const rdn_tensor *v, size_t m, size_t c, si
   j->sa = m * c;
 }
 
-/* p [F, mc, (k+1) C] = the k + 1 applied operators, (Op_j(f) v(f))^T in column block j,
-** for the samples [s0, s0 + mc) of v [F, m, C].  Woodbury class blocks: a_j (v^T -
+/* p [F, mc, (k+1) C] at frequencies [f0, f0 + f) = the k + 1 applied operators, (Op_j v)^T
+** in column block j, for the samples [s0, s0 + mc) of v [F, m, C].  Woodbury class blocks: a_j (v^T -
 ** ((v^T Z_j^H) N_j) Z_j), three GEMMs with inner sizes C, m_j, m_j. */
 static rdn_status apply_ops(rdn_ctx *ctx, const rdn_tensor *v, const op_src *o, cl_mem p,
-                            size_t f, size_t m, size_t c, int k, size_t s0, size_t mc) {
+                            size_t f, size_t m, size_t c, int k, size_t s0, size_t mc,
+                            size_t f0) {
   size_t ld = (size_t)(k + 1) * c;
   const rdn_spectral_wb *wb = o->wb;
   rdn__gemm_raw j = job(f, mc, wb ? c : ld, c, 0);
   rdn_status s;
-  from_v(&j, v, m, c, s0);
+  from_v(&j, v, m, c, s0 + f0 * m);
   j.b = wb ? wb->e->buf : o->wt;
-  j.boff = wb ? wb->e->offset : 0;
+  j.boff = (wb ? wb->e->offset : 0) + f0 * c * j.n;
   j.ldb = j.n;
   j.sb = c * j.n;
   j.c = p;
+  j.coff = f0 * mc * ld;
   j.ldc = ld;
   j.sc = mc * ld;
   if ((s = rdn__gemm_strided(ctx, &j, 1.0, 0.0)) != RDN_OK || !wb) return s;
@@ -262,26 +265,27 @@ static rdn_status apply_ops(rdn_ctx *ctx, const rdn_tensor *v, const op_src *o, 
     size_t mj = wb->cnt[cl - 1];
     size_t zo = wb->zs->offset + wb->zoff[cl - 1], no = wb->ninv->offset + wb->noff[cl - 1];
     rdn__gemm_raw a = job(f, mc, mj, c, 2), b = job(f, mc, mj, mj, 0), d = job(f, mc, c, mj, 0);
-    from_v(&a, v, m, c, s0);
+    from_v(&a, v, m, c, s0 + f0 * m);
     a.b = d.b = wb->zs->buf;
-    a.boff = d.boff = zo;
+    a.boff = d.boff = zo + f0 * mj * c;
     a.ldb = d.ldb = c;
     a.sb = d.sb = mj * c;
     a.c = b.a = o->t1;
     a.ldc = b.lda = mj;
     a.sc = b.sa = mc * mj;
     b.b = wb->ninv->buf;
-    b.boff = no;
+    b.boff = no + f0 * mj * mj;
     b.ldb = mj;
     b.sb = mj * mj;
     b.c = d.a = o->t2;
     b.ldc = d.lda = mj;
     b.sc = d.sa = mc * mj;
     d.c = p;
-    d.coff = (size_t)cl * c;
+    d.coff = f0 * mc * ld + (size_t)cl * c;
     d.ldc = ld;
     d.sc = mc * ld;
-    cl_ulong col = d.coff, ldp = ld, ff = f, mm = m, ss = s0, nc = mc, cc = c, vo = v->offset;
+    cl_ulong col = d.coff, ldp = ld, ff = f, mm = m, ss = s0, nc = mc, cc = c;
+    cl_ulong vo = v->offset + f0 * m * c;
     cl_float al = (cl_float)wb->alpha[cl];
     size_t gws = f * mc * c;
     if ((s = rdn__gemm_strided(ctx, &a, 1.0, 0.0)) != RDN_OK ||
@@ -402,6 +406,12 @@ static rdn_status layer_body(rdn_ctx *ctx, const char *fn, rdn_tensor *v, op_src
   rdn_status s;
   size_t f = rdn_spectral_nfreq(g);
   size_t mc = chunk_samples(ctx, k, m, c, f, o->wb ? 16 * f * o->wb->mmax : 0);
+  /* frequency blocks of about FBLOCK_BYTES of applied operators (RDN_SPECTRAL_FBLOCK=n
+  ** forces n frequencies, for tests) */
+  size_t fb = FBLOCK_BYTES / (mc * (size_t)(k + 1) * c * 8);
+  const char *env = getenv("RDN_SPECTRAL_FBLOCK");
+  if (env && atol(env) > 0) fb = (size_t)atol(env);
+  fb = fb < 1 ? 1 : fb > f ? f : fb;
   int soft = labels == NULL;
   cl_mem p = NULL, nrm = NULL, nv = NULL, beta = NULL, gam = NULL, parts = NULL;
   cl_kernel kn, km, ku, kr, ks;
@@ -411,7 +421,7 @@ static rdn_status layer_body(rdn_ctx *ctx, const char *fn, rdn_tensor *v, op_src
                                &p)) != RDN_OK)
     return s;
   if (!(nrm = acc_buffer(ctx, fn, m * (size_t)k, &s)) || !(nv = acc_buffer(ctx, fn, m, &s)) ||
-      !(parts = acc_buffer(ctx, fn, f * mc, &s)) ||
+      !(parts = acc_buffer(ctx, fn, f * mc * (size_t)k, &s)) ||
       !(beta = rdn__buffer(ctx, fn, m * (size_t)k * 4, &s)) ||
       !(gam = rdn__buffer(ctx, fn, (size_t)k * 4, &s)))
     goto done;
@@ -432,11 +442,22 @@ static rdn_status layer_body(rdn_ctx *ctx, const char *fn, rdn_tensor *v, op_src
   for (size_t s0 = 0; s0 < m && s == RDN_OK; s0 += mc) {
     cl_ulong n = m - s0 < mc ? m - s0 : mc, so = s0;
     size_t gnk = (size_t)n * (size_t)k, gn = (size_t)n, gfn = f * (size_t)n;
-    if ((s = apply_ops(ctx, v, o, p, f, m, c, k, s0, (size_t)n)) != RDN_OK) break;
-    if (soft && ((s = RDN_ARGS(ctx, kn, "spec_cnorm", RDN_ARG(p), RDN_ARG(ff), RDN_ARG(n),
-                               RDN_ARG(so), RDN_ARG(cc), RDN_ARG(kk), RDN_ARG(qc), RDN_ARG(ww),
-                               RDN_ARG(half), RDN_ARG(nrm))) != RDN_OK ||
-                 (s = rdn__launch(ctx, kn, "spec_cnorm", 1, &gnk, NULL)) != RDN_OK))
+    /* frequency blocks: each block's class norms are taken while it is still in cache */
+    for (size_t f0 = 0; f0 < f && s == RDN_OK; f0 += fb) {
+      cl_ulong nb = f - f0 < fb ? f - f0 : fb, fo = f0;
+      size_t gr = (size_t)(nb * n);
+      if ((s = apply_ops(ctx, v, o, p, (size_t)nb, m, c, k, s0, (size_t)n, f0)) == RDN_OK &&
+          soft &&
+          (s = RDN_ARGS(ctx, kn, "spec_cnorm", RDN_ARG(p), RDN_ARG(fo), RDN_ARG(nb), RDN_ARG(n),
+                        RDN_ARG(cc), RDN_ARG(kk), RDN_ARG(qc), RDN_ARG(ww), RDN_ARG(half),
+                        RDN_ARG(parts))) == RDN_OK)
+        s = rdn__launch(ctx, kn, "spec_cnorm", 1, &gr, NULL);
+    }
+    cl_ulong nk = n * k, sk = s0 * (size_t)k;
+    if (s != RDN_OK ||
+        (soft && ((s = RDN_ARGS(ctx, ks, "spec_fsum", RDN_ARG(nrm), RDN_ARG(sk), RDN_ARG(parts),
+                                RDN_ARG(ff), RDN_ARG(nk), RDN_ARG(acc0))) != RDN_OK ||
+                  (s = rdn__launch(ctx, ks, "spec_fsum", 1, &gnk, NULL)) != RDN_OK)))
       break;
     if ((s = RDN_ARGS(ctx, km, "spec_member", RDN_ARG(nrm), RDN_ARG(so), RDN_ARG(n),
                       RDN_ARG(kk), RDN_ARG(gam), RDN_ARG(fl), RDN_ARG(lb), RDN_ARG(lo),

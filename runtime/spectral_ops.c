@@ -22,6 +22,121 @@ static double freq_sum(const rdn_spectral_geom *g, const double *x) {
   return t;
 }
 
+/* A view [a, b, c] of the elements [off, off + a b c) of the 1-D or 2-D tensor t. */
+static rdn_status sub3(rdn_tensor **out, rdn_tensor *t, size_t off, size_t a, size_t b,
+                       size_t c) {
+  size_t flat[1] = { rdn_tensor_numel(t) }, sh[3] = { a, b, c };
+  rdn_tensor *f1 = NULL, *r = NULL;
+  rdn_status s;
+  if ((s = rdn_tensor_reshape(&f1, t, 1, flat)) == RDN_OK &&
+      (s = rdn_tensor_rows(&r, f1, off, a * b * c)) == RDN_OK)
+    s = rdn_tensor_reshape(out, r, 3, sh);
+  rdn_tensor_release(f1);
+  rdn_tensor_release(r);
+  return s;
+}
+
+/* Class-major gather of v [F, m, C] into zs (F m rows of C): class j's block starts at
+** element zoff[j] and holds, per frequency p, its cnt[j] samples in order. */
+static rdn_status class_sort(rdn_ctx *ctx, const char *fn, rdn_tensor *zs, const rdn_tensor *v,
+                             const rdn_tensor *labels, int k, const size_t *cnt,
+                             const size_t *zoff) {
+  size_t f = v->shape[0], m = v->shape[1], c = v->shape[2], pos[MAXK];
+  size_t sh[1] = { f * m }, s2[2] = { f * m, c };
+  int *lab = malloc(m * sizeof *lab), *idx = malloc(f * m * sizeof *idx);
+  rdn_tensor *it = NULL, *v2 = NULL;
+  rdn_status s = RDN_OK;
+  if (!lab || !idx) {
+    s = rdn__fail(ctx, RDN_ENOMEM, "%s: out of host memory", fn);
+    goto done;
+  }
+  if ((s = rdn_tensor_read(labels, lab, m * sizeof *lab)) != RDN_OK) goto done;
+  for (int j = 0; j < k; j++) pos[j] = 0;
+  for (size_t i = 0; i < m; i++) {      /* an index table (geometry), not data */
+    size_t j = (size_t)lab[i], base = zoff[j] / c;
+    for (size_t p = 0; p < f; p++) idx[base + p * cnt[j] + pos[j]] = (int)(p * m + i);
+    pos[j]++;
+  }
+  if ((s = rdn_tensor_new(ctx, &it, RDN_I32, 1, sh)) == RDN_OK &&
+      (s = rdn_tensor_write(it, idx, f * m * sizeof *idx)) == RDN_OK &&
+      (s = rdn_tensor_reshape(&v2, (rdn_tensor *)v, 2, s2)) == RDN_OK)
+    s = rdn_gather_rows(ctx, zs, v2, it);
+done:
+  free(lab);
+  free(idx);
+  rdn_tensor_release(it);
+  rdn_tensor_release(v2);
+  return s;
+}
+
+/* all [(k+1) F, C, C]: block j + 1 holds the class Grams G_j (k = 0: block 0 holds G_0);
+** then block 0 = I + a_0 sum_j G_j and block j + 1 = I + a_{j+1} G_j (one kernel). */
+static rdn_status op_sum(rdn_ctx *ctx, const char *fn, rdn_tensor *all, size_t f, size_t c,
+                         int k, const double *alpha) {
+  float af[MAXK + 1];
+  for (int j = 0; j <= k; j++) af[j] = (float)alpha[j];
+  rdn_status s;
+  cl_mem al = rdn__buffer(ctx, fn, (size_t)(k + 1) * sizeof *af, &s);
+  if (!al) return s;
+  cl_int e = clEnqueueWriteBuffer(ctx->queue, al, CL_TRUE, 0, (size_t)(k + 1) * sizeof *af, af,
+                                  0, NULL, NULL);
+  cl_kernel kn;
+  cl_ulong wo = all->offset, ff = f, cc = c;
+  cl_uint kk = (cl_uint)k;
+  size_t gws = f * c * c;
+  if (e != CL_SUCCESS) s = rdn__cl_fail(ctx, fn, "clEnqueueWriteBuffer", e);
+  else if ((s = rdn__kernel(ctx, "spectral", RDN_C64, NULL, "spec_opsum", &kn)) == RDN_OK &&
+           (s = RDN_ARGS(ctx, kn, "spec_opsum", RDN_ARG(all->buf), RDN_ARG(wo), RDN_ARG(ff),
+                         RDN_ARG(cc), RDN_ARG(kk), RDN_ARG(al))) == RDN_OK)
+    s = rdn__launch(ctx, kn, "spec_opsum", 1, &gws, NULL);
+  clReleaseMemObject(al);
+  return s;
+}
+
+/* E = conj a (I + a Sigma)^-1 into e [F, C, C] (Gram as a batched GEMM V^H V, Cholesky,
+** logdet, inverse). */
+static rdn_status e_operator(rdn_ctx *ctx, const char *fn, rdn_tensor *e, const rdn_tensor *v,
+                             double a, double *ld, size_t f) {
+  rdn_status s;
+  if ((s = rdn_gemm(ctx, RDN_CONJTRANS, RDN_NOTRANS, 1.0, v, v, 0.0, e)) != RDN_OK ||
+      (s = op_sum(ctx, fn, e, f, e->shape[1], 0, &a)) != RDN_OK ||
+      (s = rdn_cholesky(ctx, e)) != RDN_OK || (s = rdn_chol_logdet(ctx, ld, f, e)) != RDN_OK ||
+      (s = rdn_chol_inverse(ctx, e)) != RDN_OK)
+    return s;
+  return rdn_scale(ctx, e, a);
+}
+
+/* Blocks 1..k of all [(k+1) F, C, C] = the class Grams G_j(p) = Z_j(p)^H Z_j(p) of the
+** class-sorted spectra (scratch): one batched GEMM over the frequencies per class. */
+static rdn_status class_grams(rdn_ctx *ctx, const char *fn, rdn_tensor *all,
+                              const rdn_tensor *v, const rdn_tensor *labels, int k,
+                              const long *cnt) {
+  size_t f = v->shape[0], m = v->shape[1], c = v->shape[2], n[MAXK], zoff[MAXK];
+  for (int j = 0; j < k; j++) {
+    n[j] = (size_t)cnt[j];
+    zoff[j] = j ? zoff[j - 1] + f * n[j - 1] * c : 0;
+  }
+  cl_mem zb;
+  rdn_tensor *zs = NULL;
+  size_t s2[2] = { f * m, c };
+  rdn_status s;
+  if ((s = rdn__linalg_scratch(ctx, fn, RDN_LINALG_SPEC_P, f * m * c * 8, &zb)) != RDN_OK ||
+      (s = rdn__tensor_over(ctx, zb, 0, RDN_C64, 2, s2, &zs)) != RDN_OK ||
+      (s = class_sort(ctx, fn, zs, v, labels, k, n, zoff)) != RDN_OK)
+    goto done;
+  for (int j = 0; j < k && s == RDN_OK; j++) {
+    rdn_tensor *z = NULL, *gj = NULL;
+    if ((s = sub3(&z, zs, zoff[j], f, n[j], c)) == RDN_OK &&
+        (s = rdn_tensor_rows(&gj, all, (size_t)(j + 1) * f, f)) == RDN_OK)
+      s = rdn_gemm(ctx, RDN_CONJTRANS, RDN_NOTRANS, 1.0, z, z, 0.0, gj);
+    rdn_tensor_release(z);
+    rdn_tensor_release(gj);
+  }
+done:
+  rdn_tensor_release(zs);
+  return s;
+}
+
 rdn_status rdn_spectral_operators(rdn_ctx *ctx, rdn_tensor *w, double *gamma, double *rates,
                                   const rdn_tensor *v, const rdn_tensor *labels, int k,
                                   double eps_sq, const rdn_spectral_geom *g) {
@@ -48,18 +163,16 @@ rdn_status rdn_spectral_operators(rdn_ctx *ctx, rdn_tensor *w, double *gamma, do
   double alpha[MAXK + 1];
   alpha[0] = (double)c / ((double)m * eps_sq);
   for (int j = 0; j < k; j++) alpha[j + 1] = (double)c / ((double)cnt[j] * eps_sq);
-  rdn_tensor *ops = w ? rdn_tensor_retain(w) : NULL, *all = NULL, *e0 = NULL, *cls = NULL;
+  rdn_tensor *ops = w ? rdn_tensor_retain(w) : NULL, *all = NULL;
   double *ld = malloc(nmat * sizeof *ld);
   if (!ld) return rdn__fail(ctx, RDN_ENOMEM, "%s: out of host memory", fn);
   size_t s4[4] = { (size_t)k + 1, f, c, c }, s3[3] = { nmat, c, c };
   if (!ops && (s = rdn_tensor_new(ctx, &ops, RDN_C64, 4, s4)) != RDN_OK) goto done;
-  /* M_0 = I + a conj(Sigma), M_j = I + a_j conj(Sigma_j) (the c64 Gram is Z^H Z): inverses
-  ** are conj(E), conj(C^j), applied as row vectors (v^T conj(E) = (E v)^T). */
+  /* M_0 = I + a conj(Sigma), M_j = I + a_j conj(Sigma_j) (the Gram Z^H Z of the rows): the
+  ** inverses are conj(E), conj(C^j), applied as row vectors (v^T conj(E) = (E v)^T). */
   if ((s = rdn_tensor_reshape(&all, ops, 3, s3)) != RDN_OK ||
-      (s = rdn_tensor_rows(&e0, all, 0, f)) != RDN_OK ||
-      (s = rdn_tensor_rows(&cls, ops, 1, (size_t)k)) != RDN_OK ||
-      (s = rdn_gram(ctx, e0, v, RDN_GRAM_COLS, alpha[0], 1.0)) != RDN_OK ||
-      (s = rdn_gram_classes(ctx, cls, v, labels, k, alpha + 1, 1.0)) != RDN_OK ||
+      (s = class_grams(ctx, fn, all, v, labels, k, cnt)) != RDN_OK ||
+      (s = op_sum(ctx, fn, all, f, c, k, alpha)) != RDN_OK ||
       (s = rdn_cholesky(ctx, all)) != RDN_OK ||
       (s = rdn_chol_logdet(ctx, ld, nmat, all)) != RDN_OK)
     goto done;
@@ -85,65 +198,8 @@ rdn_status rdn_spectral_operators(rdn_ctx *ctx, rdn_tensor *w, double *gamma, do
   }
 done:
   free(ld);
-  rdn_tensor_release(e0);
-  rdn_tensor_release(cls);
   rdn_tensor_release(all);
   rdn_tensor_release(ops);
-  return s;
-}
-
-/* A view [a, b, c] of the elements [off, off + a b c) of the 1-D or 2-D tensor t. */
-static rdn_status sub3(rdn_tensor **out, rdn_tensor *t, size_t off, size_t a, size_t b,
-                       size_t c) {
-  size_t flat[1] = { rdn_tensor_numel(t) }, sh[3] = { a, b, c };
-  rdn_tensor *f1 = NULL, *r = NULL;
-  rdn_status s;
-  if ((s = rdn_tensor_reshape(&f1, t, 1, flat)) == RDN_OK &&
-      (s = rdn_tensor_rows(&r, f1, off, a * b * c)) == RDN_OK)
-    s = rdn_tensor_reshape(out, r, 3, sh);
-  rdn_tensor_release(f1);
-  rdn_tensor_release(r);
-  return s;
-}
-
-/* E = conj a (I + a Sigma)^-1 into e [F, C, C] (Gram, Cholesky, logdet, inverse). */
-static rdn_status e_operator(rdn_ctx *ctx, rdn_tensor *e, const rdn_tensor *v, double a,
-                             double *ld, size_t f) {
-  rdn_status s;
-  if ((s = rdn_gram(ctx, e, v, RDN_GRAM_COLS, a, 1.0)) != RDN_OK ||
-      (s = rdn_cholesky(ctx, e)) != RDN_OK || (s = rdn_chol_logdet(ctx, ld, f, e)) != RDN_OK ||
-      (s = rdn_chol_inverse(ctx, e)) != RDN_OK)
-    return s;
-  return rdn_scale(ctx, e, a);
-}
-
-/* Class-major gather of v [F m, C] rows: class j, frequency p, its i-th sample. */
-static rdn_status class_sort(rdn_ctx *ctx, const char *fn, rdn_spectral_wb *wb,
-                             const rdn_tensor *v, const rdn_tensor *labels) {
-  size_t f = wb->f, m = wb->m, pos[MAXK], sh[1] = { f * m }, s2[2] = { f * m, wb->c };
-  int *lab = malloc(m * sizeof *lab), *idx = malloc(f * m * sizeof *idx);
-  rdn_tensor *it = NULL, *v2 = NULL;
-  rdn_status s = RDN_OK;
-  if (!lab || !idx) {
-    s = rdn__fail(ctx, RDN_ENOMEM, "%s: out of host memory", fn);
-    goto done;
-  }
-  if ((s = rdn_tensor_read(labels, lab, m * sizeof *lab)) != RDN_OK) goto done;
-  for (int j = 0; j < wb->k; j++) pos[j] = 0;
-  for (size_t i = 0; i < m; i++) {      /* an index table (geometry), not data */
-    size_t j = (size_t)lab[i], base = wb->zoff[j] / wb->c;
-    for (size_t p = 0; p < f; p++) idx[base + p * wb->cnt[j] + pos[j]] = (int)(p * m + i);
-    pos[j]++;
-  }
-  if ((s = rdn_tensor_new(ctx, &it, RDN_I32, 1, sh)) == RDN_OK &&
-      (s = rdn_tensor_write(it, idx, f * m * sizeof *idx)) == RDN_OK &&
-      (s = rdn_tensor_reshape(&v2, (rdn_tensor *)v, 2, s2)) == RDN_OK)
-    s = rdn_gather_rows(ctx, wb->zs, v2, it);
-done:
-  free(lab);
-  free(idx);
-  rdn_tensor_release(it);
-  rdn_tensor_release(v2);
   return s;
 }
 
@@ -191,8 +247,8 @@ rdn_status rdn_spectral_wb_create(rdn_ctx *ctx, rdn_spectral_wb **out, double *g
   if ((s = rdn_tensor_new(ctx, &wb->e, RDN_C64, 3, se)) != RDN_OK ||
       (s = rdn_tensor_new(ctx, &wb->zs, RDN_C64, 2, sz)) != RDN_OK ||
       (s = rdn_tensor_new(ctx, &wb->ninv, RDN_C64, 1, sn)) != RDN_OK ||
-      (s = e_operator(ctx, wb->e, v, wb->alpha[0], ld, f)) != RDN_OK ||
-      (s = class_sort(ctx, fn, wb, v, labels)) != RDN_OK)
+      (s = e_operator(ctx, fn, wb->e, v, wb->alpha[0], ld, f)) != RDN_OK ||
+      (s = class_sort(ctx, fn, wb->zs, v, labels, k, wb->cnt, wb->zoff)) != RDN_OK)
     goto done;
   /* N_j = (I / a_j + Z_j Z_j^H)^-1; logdet(I + a_j Z_j^H Z_j) = m_j log a_j + logdet(N_j^-1) */
   for (int j = 0; j < k && s == RDN_OK; j++) {
