@@ -868,12 +868,15 @@ typedef enum {
 ** spectra) and of the zero-padded filters, one kernel for the per-frequency products over
 ** the half spectrum F = H (W/2+1), C2R into out, then rdn_relu; f32 only (the FFT provider is
 ** single precision: f64 is RDN_EUNSUPPORTED) and signal lengths the provider can do (clFFT:
-** prime factors 2, 3, 5, 7, 11, 13; else RDN_EUNSUPPORTED naming the size).  AUTO runs the
-** FFT when FFT flops < direct flops, with direct = 2 m Cout Cin H W kh kw and
+** prime factors 2, 3, 5, 7, 11, 13; else RDN_EUNSUPPORTED naming the size).  Direct: x is
+** extended circularly into a scratch copy (<= 4x x), then one vectorised kernel.  AUTO runs
+** the FFT when r FFT < direct, with the flop estimates direct = 2 m Cout Cin H W kh kw and
 ** FFT = 2.5 N log2 N (m Cin + Cout Cin + m Cout) + 8 m Cout Cin F (N = H W: three batches of
-** real transforms and the complex MACs; per flop the two cost about the same on PoCL,
-** bench/bench_lift.c): e.g. FFT for 28 x 28 with k = 7, direct for k = 3 and Cin = 1; it
-** runs direct for f64 and when the provider cannot do the size.  Results of the two methods agree to f32 rounding (~1e-6 relative).  out must
+** real transforms and the complex MACs) and r the relative cost of an FFT flop measured on
+** PoCL by bench/bench_lift.c: 1.5 for 1-D transforms (H = 1), 8 for 2-D.  So on the paper's
+** settings: direct for 28 x 28 with Cin = 1 (k = 3 and 7) and for T = 64, Cin = 1, k = 5;
+** FFT for T = 64, Cin = 16, k = 5.  AUTO runs direct for f64 and when the provider cannot do
+** the size.  Results of the two methods agree to f32 rounding (~1e-6 relative).  out must
 ** not overlap x or w.  RDN_LIFT_CHUNK=n (env) sets the FFT chunk to n samples. */
 RDN_API rdn_status rdn_lift_method(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
                                    const rdn_tensor *w, int relu, rdn_lift_algo algo);
