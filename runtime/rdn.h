@@ -803,8 +803,9 @@ RDN_API rdn_status rdn_spectral_magnitude(rdn_ctx *ctx, rdn_tensor *out, const r
 ** eps_sq) and Sigma(p) = sum_i v_i(p) v_i(p)^H (SPEC §1.4, ortho DFT),
 **   w[0, p] = conj E(p) = conj a (I + a Sigma(p))^-1,  w[j, p] = conj C^j(p) (class j-1),
 ** stored c64 [k+1, F, C, C] (conjugated: a row vector v^T times w[j, p] is (C^j(p) v)^T, so
-** the layer is one batched GEMM per operator).  Hermitian Grams per frequency, one batched
-** Cholesky + logdet + inverse over all (k+1) F matrices.  gamma (k values, may be NULL)
+** the layer is one batched GEMM per frequency).  Class Grams V_j(p)^H V_j(p) as batched
+** GEMMs of the class-sorted spectra (Sigma is their sum), one batched Cholesky + logdet +
+** inverse over all (k+1) F matrices.  gamma (k values, may be NULL)
 ** = m_j / m; rates (may be NULL) = {R, Rc, R - Rc} with the 1/(2 H W) normalisation of
 ** SPEC §1.4 (logdets weighted by the mirror count).  w NULL: rates only (no inverse).
 ** Errors: eps_sq <= 0 or non-finite, labels (range, count, empty class), NaN/Inf in v. */
@@ -816,9 +817,13 @@ RDN_API rdn_status rdn_spectral_operators(rdn_ctx *ctx, rdn_tensor *w, double *g
 **   |c_j|^2 = sum_p weight(p) |C^j(p) v(p)|^2,  pi = softmax(-lambda max(|c_j|, 1e-8)) (or
 **   one-hot(labels) when labels is not NULL),  v(p) += eta (E(p) v(p) - sum_j gamma_j pi_j
 **   C^j(p) v(p)),  v /= max(|v|, 1e-8) with the norm over the whole spectrum.
-** The applied operators are computed in frequency chunks of at most 256 MiB (when one
-** chunk cannot hold all frequencies the class products are computed twice: once for the
-** memberships, once for the update).  pi_out (f32, m k values) receives pi when not NULL. */
+** One pass over sample chunks: per chunk one batched GEMM per frequency applies all k + 1
+** operators side by side (w is widened to [F, C, (k+1) C] in a scratch kept by the
+** context), then class norms, memberships and the update.  The applied operators of a
+** chunk, F (k+1) C c64 per sample, fit an eighth of the device memory (at most one
+** allocation, at least 64 MiB; RDN_SPECTRAL_CHUNK=n forces n samples per chunk, and
+** RDN_SPECTRAL_FBLOCK=n n frequencies per GEMM block).  pi_out (f32, m k values) receives
+** pi when not NULL. */
 RDN_API rdn_status rdn_spectral_layer(rdn_ctx *ctx, rdn_tensor *v, const rdn_tensor *w,
                                       const double *gamma, double eta, double lambda,
                                       const rdn_tensor *labels, rdn_tensor *pi_out,
@@ -861,7 +866,7 @@ RDN_API rdn_status rdn_lift(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
                             const rdn_tensor *w, int relu);
 typedef enum {
   RDN_LIFT_AUTO = 0,    /* the cheaper of the two by the estimate below */
-  RDN_LIFT_DIRECT = 1,  /* one kernel, one output element per work-item */
+  RDN_LIFT_DIRECT = 1,  /* sum over the kernel taps, on a circularly extended copy of x */
   RDN_LIFT_FFT = 2      /* out = act(IDFT(sum_c conj(K^[o, c]) X^[c])), K zero-padded */
 } rdn_lift_algo;
 /* The lift by a chosen method.  FFT: R2C transforms of x (samples in chunks of <= 256 MiB of
