@@ -109,11 +109,26 @@ static rdn_tensor *signals(rdn_ctx *ctx, dims d, const double *x) {
   return d.h > 1 ? th_tensor(ctx, RDN_F32, 4, s2, x) : th_tensor(ctx, RDN_F32, 3, s1, x);
 }
 
+/* 1: device_run's spectra, operators and memberships are views at a nonzero offset. */
+static int g_views;
+
+/* A new tensor, or with g_views the rows [1, shape[0] + 1) of a larger one. */
+static rdn_tensor *maybe_view(rdn_ctx *ctx, rdn_dtype dt, int nd, const size_t *shape) {
+  rdn_tensor *t = NULL, *big = NULL;
+  size_t s[4];
+  memcpy(s, shape, sizeof *s * (size_t)nd);
+  s[0] += g_views ? 2 : 0;
+  if (rdn_tensor_new(ctx, &big, dt, nd, s) != RDN_OK) return NULL;
+  if (!g_views) return big;
+  rdn_tensor_fill(big, NAN);
+  rdn_tensor_rows(&t, big, 1, shape[0]);
+  rdn_tensor_release(big);
+  return t;
+}
+
 static rdn_tensor *spectra(rdn_ctx *ctx, dims d, const rdn_spectral_geom *g) {
-  rdn_tensor *v = NULL;
   size_t s[3] = { rdn_spectral_nfreq(g), (size_t)d.m, (size_t)d.c };
-  rdn_tensor_new(ctx, &v, RDN_C64, 3, s);
-  return v;
+  return maybe_view(ctx, RDN_C64, 3, s);
 }
 
 /* Device: enter, `layers` x (operators, layer), leave.  out gets m n features; rates the
@@ -128,9 +143,10 @@ static int device_run(rdn_ctx *ctx, dims d, int half, const double *x, const int
   for (int i = 0; i < d.m; i++) yd[i] = y[i];
   rdn_tensor *xt = signals(ctx, d, x), *v = spectra(ctx, d, &g), *w = NULL, *pi = NULL;
   rdn_tensor *yt = th_tensor(ctx, RDN_I32, 1, ys, yd);
-  int ok = CHECK_OK(ctx, rdn_tensor_new(ctx, &w, RDN_C64, 4, ws)) &&
-           CHECK_OK(ctx, rdn_tensor_new(ctx, &pi, RDN_F32, 2, ps)) &&
-           CHECK_OK(ctx, rdn_spectral_enter(ctx, v, xt, &g));
+  w = maybe_view(ctx, RDN_C64, 4, ws);
+  pi = maybe_view(ctx, RDN_F32, 2, ps);
+  CHECK(w && pi, "device_run: tensors for m %d C %d", d.m, d.c);
+  int ok = w && pi && CHECK_OK(ctx, rdn_spectral_enter(ctx, v, xt, &g));
   for (int l = 0; ok && l < layers; l++)
     ok = CHECK_OK(ctx, rdn_spectral_operators(ctx, w, gamma, rates, v, yt, d.k, eps, &g)) &&
          CHECK_OK(ctx, rdn_spectral_layer(ctx, v, w, gamma, eta, lam, NULL, pi, &g));
@@ -607,23 +623,37 @@ static void test_vector_case(rdn_ctx *ctx) {
   rdn_tensor_release(wvec);
 }
 
-/* Chunked (two-pass) layer = one-pass layer. */
-static void test_chunks(rdn_ctx *ctx) {
-  dims d = { 16, 4, 1, 12, 3 };
-  size_t tot = 16 * 48;
+/* Sample chunks (RDN_SPECTRAL_CHUNK: the last one shorter), frequency blocks
+** (RDN_SPECTRAL_FBLOCK: the last one shorter) and views of v, w and pi at nonzero offsets
+** (NaN around them) = the plain one-chunk layer; C = 4 (scalar kernel tails) and C = 11 (one
+** eight-wide vector block + a tail). */
+static void test_chunks(rdn_ctx *ctx, dims d) {
+  static const char *env[][2] = { { "3", NULL }, { NULL, "2" }, { "5", "3" }, { "1", "1" },
+                                  { NULL, NULL } };
+  size_t tot = (size_t)d.m * d.c * d.h * d.w;
   double *x = malloc(sizeof *x * tot), *a = malloc(sizeof *a * tot), *b = malloc(sizeof *b *
                                                                                   tot), r[3];
-  int y[16];
+  int *y = malloc(sizeof *y * d.m);
   random_set(d, 5, x, y);
   if (device_run(ctx, d, 1, x, y, 0.1, 0.5, 500, 2, a, r, NULL)) {
-    setenv("RDN_SPECTRAL_CHUNK", "3", 1);
-    int ok = device_run(ctx, d, 1, x, y, 0.1, 0.5, 500, 2, b, r, NULL);
-    unsetenv("RDN_SPECTRAL_CHUNK");
-    if (ok) CHECK(maxdiff(a, b, tot) < 1e-6, "chunked = one pass: %g", maxdiff(a, b, tot));
+    for (int i = 0; i < 5; i++) {
+      if (env[i][0]) setenv("RDN_SPECTRAL_CHUNK", env[i][0], 1);
+      if (env[i][1]) setenv("RDN_SPECTRAL_FBLOCK", env[i][1], 1);
+      g_views = i >= 3;
+      int ok = device_run(ctx, d, 1, x, y, 0.1, 0.5, 500, 2, b, r, NULL);
+      unsetenv("RDN_SPECTRAL_CHUNK");
+      unsetenv("RDN_SPECTRAL_FBLOCK");
+      g_views = 0;
+      if (ok)
+        CHECK(maxdiff(a, b, tot) < 1e-6, "m %d C %d T %d: chunk %s, frequency block %s%s = "
+              "one pass: %g", d.m, d.c, d.w, env[i][0] ? env[i][0] : "-",
+              env[i][1] ? env[i][1] : "-", i >= 3 ? ", views" : "", maxdiff(a, b, tot));
+    }
   }
   free(x);
   free(a);
   free(b);
+  free(y);
 }
 
 static void test_errors(rdn_ctx *ctx) {
@@ -712,7 +742,10 @@ int main(void) {
   test_lift(ctx, 0, 0);
   test_lift(ctx, 1, 1);
   test_vector_case(ctx);
-  test_chunks(ctx);
+  test_reference(ctx, (dims){ 10, 11, 1, 8, 3 }, 50);   /* C = 11: vector block + tail */
+  test_reference(ctx, (dims){ 6, 16, 1, 4, 2 }, 50);    /* C = 16: two vector blocks */
+  test_chunks(ctx, (dims){ 16, 4, 1, 12, 3 });
+  test_chunks(ctx, (dims){ 13, 11, 3, 4, 3 });
   test_errors(ctx);
   rdn_ctx_destroy(ctx);
   return th_done();
