@@ -39,20 +39,21 @@ inline float sumsq(__global const float2 *x, ulong n) {
 #endif
 
 #if RDN_COMPLEX
-/* Operator matrices from Grams, w [(k+1) F, C, C]: block j + 1 = I + a_{j+1} G_j with the
-** class Gram G_j it holds, block 0 = I + a_0 sum_j G_j (k = 0: block 0 holds G_0). */
+/* Operator matrices from Grams, w [(k+1) F, C, C]: block j + 1 = d_{j+1} I + G_j with the
+** class Gram G_j it holds, block 0 = d_0 I + sum_j G_j (k = 0: block 0 holds G_0). */
 __kernel void spec_opsum(__global float2 *w, ulong woff, ulong f, ulong c, uint k,
-                         __global const float *al) {
+                         __global const float *dg) {
   w += woff;
   ulong n = f * c * c;
   FOR_EACH(i, n) {
-    float2 d = (float2)((i / c) % c == i % c ? 1.0f : 0.0f, 0.0f), tot = k ? 0 : w[i];
+    int on = (i / c) % c == i % c;
+    float2 tot = k ? 0 : w[i];
     for (uint j = 1; j <= k; j++) {
       float2 g = w[j * n + i];
       tot += g;
-      w[j * n + i] = al[j] * g + d;
+      if (on) w[j * n + i] = g + (float2)(dg[j], 0.0f);
     }
-    w[i] = al[0] * tot + d;
+    w[i] = on ? tot + (float2)(dg[0], 0.0f) : tot;
   }
 }
 

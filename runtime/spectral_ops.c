@@ -70,11 +70,13 @@ done:
 }
 
 /* all [(k+1) F, C, C]: block j + 1 holds the class Grams G_j (k = 0: block 0 holds G_0);
-** then block 0 = I + a_0 sum_j G_j and block j + 1 = I + a_{j+1} G_j (one kernel). */
+** then block 0 = I / a_0 + sum_j G_j and block j + 1 = I / a_{j+1} + G_j (one kernel):
+** the inverses are then a (I + a G)^-1 without a scaling pass, and logdet(I + a G) =
+** C log a + logdet(I / a + G). */
 static rdn_status op_sum(rdn_ctx *ctx, const char *fn, rdn_tensor *all, size_t f, size_t c,
                          int k, const double *alpha) {
   float af[MAXK + 1];
-  for (int j = 0; j <= k; j++) af[j] = (float)alpha[j];
+  for (int j = 0; j <= k; j++) af[j] = (float)(1 / alpha[j]);
   rdn_status s;
   cl_mem al = rdn__buffer(ctx, fn, (size_t)(k + 1) * sizeof *af, &s);
   if (!al) return s;
@@ -103,7 +105,8 @@ static rdn_status e_operator(rdn_ctx *ctx, const char *fn, rdn_tensor *e, const 
       (s = rdn_cholesky(ctx, e)) != RDN_OK || (s = rdn_chol_logdet(ctx, ld, f, e)) != RDN_OK ||
       (s = rdn_chol_inverse(ctx, e)) != RDN_OK)
     return s;
-  return rdn_scale(ctx, e, a);
+  for (size_t p = 0; p < f; p++) ld[p] += (double)e->shape[1] * log(a);
+  return RDN_OK;
 }
 
 /* Blocks 1..k of all [(k+1) F, C, C] = the class Grams G_j(p) = Z_j(p)^H Z_j(p) of the
@@ -176,15 +179,8 @@ rdn_status rdn_spectral_operators(rdn_ctx *ctx, rdn_tensor *w, double *gamma, do
       (s = rdn_cholesky(ctx, all)) != RDN_OK ||
       (s = rdn_chol_logdet(ctx, ld, nmat, all)) != RDN_OK)
     goto done;
-  if (w) {
-    if ((s = rdn_chol_inverse(ctx, all)) != RDN_OK) goto done;
-    for (int j = 0; j <= k && s == RDN_OK; j++) {
-      rdn_tensor *blk = NULL;
-      if ((s = rdn_tensor_rows(&blk, all, (size_t)j * f, f)) == RDN_OK)
-        s = rdn_scale(ctx, blk, alpha[j]);
-      rdn_tensor_release(blk);
-    }
-  }
+  if (w && (s = rdn_chol_inverse(ctx, all)) != RDN_OK) goto done;
+  for (size_t i = 0; i < nmat; i++) ld[i] += (double)c * log(alpha[i / f]);
   double n = (double)rdn__spec_rows(g) * (double)g->w;
   double r = freq_sum(g, ld) / (2 * n), rc = 0;
   for (int j = 0; j < k; j++) {
