@@ -220,17 +220,19 @@ __kernel void rows_fwd_pad(__global float *out, __global const float *x, ulong x
 #undef OROW
 }
 
-/* Rows (N = W) of inverse-transformed planes in [np, hh, istride]: inverse DFT along the
-** row, modulus times `scale` (the 1/(H W) of the 2-D inverse), forward DFT of that real
-** row; out: spectra along rows [np, hh, ostride].  Grid (ceil(hh / V), np). */
-__kernel void rows_inv_abs_fwd(__global float *out, __global const float *in, int hh,
-                               int istride, int ostride, int np, float scale,
+/* Rows (N = W) of inverse-transformed planes: inverse DFT along the row, modulus times
+** `scale` (the 1/(H W) of the 2-D inverse), forward DFT of that real row; out: spectra
+** along rows.  The planes' rows are one run of nrows rows, istride (in) and ostride (out)
+** apart, so a work-item's V rows may span two planes and no lane idles at a plane's end
+** (18-row planes would leave 6 of 24 lanes idle).  Grid (ceil(nrows / V)). */
+__kernel void rows_inv_abs_fwd(__global float *out, __global const float *in, int nrows,
+                               int istride, int ostride, float scale,
                                __constant const float *tw) {
-  int u0 = get_global_id(0) * V, b = get_global_id(1);
-  if (u0 >= hh || b >= np) return;
+  int r0 = get_global_id(0) * V;
+  if (r0 >= nrows) return;
   LINE;
-  __global const float *pl = in + 2 * ((ulong)b * hh + u0) * istride;
-  int n = min(V, hh - u0);
+  __global const float *pl = in + 2 * (ulong)r0 * istride;
+  int n = min(V, nrows - r0);
 #define IROW(l) (pl + 2 * (ulong)min(l, n - 1) * istride)
   ROWS_LOAD(IROW);
 #undef IROW
@@ -238,7 +240,7 @@ __kernel void rows_inv_abs_fwd(__global float *out, __global const float *in, in
 #pragma unroll
   for (int v = 0; v < N; v++) ar[v] = scale * sqrt(ar[v] * ar[v] + ai[v] * ai[v]), ai[v] = 0;
   DFT(ar, ai, br, bi);
-  __global float *o = out + 2 * ((ulong)b * hh + u0) * ostride;
+  __global float *o = out + 2 * (ulong)r0 * ostride;
 #define OROW(l) (o + 2 * (ulong)(l) * ostride)
   ROWS_STORE(OROW, n);
 #undef OROW

@@ -337,17 +337,13 @@ rdn_status rdn_fourier_subsample(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor
     return rdn__fail(ctx, RDN_EINVAL, "%s: planes of %zu x %zu are too large", fn, h, w);
   if (any_overlap(out, x)) return rdn__fail(ctx, RDN_EINVAL, "%s: 'out' overlaps 'x'", fn);
   if ((s = rdn__kernel(ctx, "shrink", RDN_C64, NULL, "periodize", &kr)) != RDN_OK) return s;
-  cl_ulong oo = out->offset, xo = x->offset, cnb = nb;
+  cl_ulong oo = out->offset, xo = x->offset, nr = nb * hk;
   cl_uint ch = (cl_uint)h, cw = (cl_uint)w, ck = (cl_uint)k;
   if ((s = RDN_ARGS(ctx, kr, "periodize", RDN_TARG(out, oo), RDN_TARG(x, xo), RDN_ARG(ch),
-                    RDN_ARG(cw), RDN_ARG(ck), RDN_ARG(cnb))) != RDN_OK)
+                    RDN_ARG(cw), RDN_ARG(ck), RDN_ARG(nr))) != RDN_OK)
     return s;
-  /* work-groups of >= 64 work-items: PoCL pays per work-group, and rows are short */
-  size_t gws[3] = { (wk + 7) / 8, hk, nb }, lws[3] = { gws[0], 1, 1 };
-  lws[1] = gws[0] * hk >= 64 ? (64 + gws[0] - 1) / gws[0] : hk;
-  if (lws[1] > hk) lws[1] = hk;
-  lws[2] = gws[0] * lws[1] >= 64 ? 1 : (64 + gws[0] * lws[1] - 1) / (gws[0] * lws[1]);
-  return rdn__launch(ctx, kr, "periodize", 3, gws, lws);
+  size_t gws = (size_t)nr;
+  return rdn__launch(ctx, kr, "periodize", 1, &gws, NULL);
 }
 
 /* ------------------------------------------------------------- per channel */
