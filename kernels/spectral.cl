@@ -39,6 +39,23 @@ inline float sumsq(__global const float2 *x, ulong n) {
 #endif
 
 #if RDN_COMPLEX
+/* Class-major copy of v [F, m, C]: row (f, i) goes to row dst[i] + f cnt[i] of zs, with
+** dst[i] = the first row of sample i's class block + its rank in the class and cnt[i] the
+** class size (tab = dst, then cnt; m each).  One row per work-item, eight values at once. */
+__kernel void spec_csort(__global float2 *zs, ulong zoff, __global const float2 *v, ulong voff,
+                         __global const int *tab, ulong f, ulong m, ulong c) {
+  zs += zoff;
+  v += voff;
+  FOR_EACH(r, f * m) {
+    ulong i = r % m, q = r / m;
+    __global const float2 *src = v + r * c;
+    __global float2 *dst = zs + ((ulong)tab[i] + q * (ulong)tab[m + i]) * c;
+    ulong t = 0;
+    for (; t + 8 <= c; t += 8) vstore16(V8(src + t), 0, (__global float *)(dst + t));
+    for (; t < c; t++) dst[t] = src[t];
+  }
+}
+
 /* Operator matrices from Grams, w [(k+1) F, C, C]: block j + 1 = d_{j+1} I + G_j with the
 ** class Gram G_j it holds, block 0 = d_0 I + sum_j G_j (k = 0: block 0 holds G_0). */
 __kernel void spec_opsum(__global float2 *w, ulong woff, ulong f, ulong c, uint k,

@@ -406,9 +406,9 @@ static rdn_status layer_body(rdn_ctx *ctx, const char *fn, rdn_tensor *v, op_src
   rdn_status s;
   size_t f = rdn_spectral_nfreq(g);
   size_t mc = chunk_samples(ctx, k, m, c, f, o->wb ? 16 * f * o->wb->mmax : 0);
-  /* frequency blocks of about FBLOCK_BYTES of applied operators (RDN_SPECTRAL_FBLOCK=n
-  ** forces n frequencies, for tests) */
-  size_t fb = FBLOCK_BYTES / (mc * (size_t)(k + 1) * c * 8);
+  /* CPU: frequency blocks of about FBLOCK_BYTES of applied operators (a GPU takes all
+  ** frequencies in one GEMM); RDN_SPECTRAL_FBLOCK=n forces n frequencies, for tests */
+  size_t fb = ctx->info.is_cpu ? FBLOCK_BYTES / (mc * (size_t)(k + 1) * c * 8) : f;
   const char *env = getenv("RDN_SPECTRAL_FBLOCK");
   if (env && atol(env) > 0) fb = (size_t)atol(env);
   fb = fb < 1 ? 1 : fb > f ? f : fb;

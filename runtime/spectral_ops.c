@@ -36,36 +36,41 @@ static rdn_status sub3(rdn_tensor **out, rdn_tensor *t, size_t off, size_t a, si
   return s;
 }
 
-/* Class-major gather of v [F, m, C] into zs (F m rows of C): class j's block starts at
+/* Class-major copy of v [F, m, C] into zs (F m rows of C): class j's block starts at
 ** element zoff[j] and holds, per frequency p, its cnt[j] samples in order. */
 static rdn_status class_sort(rdn_ctx *ctx, const char *fn, rdn_tensor *zs, const rdn_tensor *v,
                              const rdn_tensor *labels, int k, const size_t *cnt,
                              const size_t *zoff) {
   size_t f = v->shape[0], m = v->shape[1], c = v->shape[2], pos[MAXK];
-  size_t sh[1] = { f * m }, s2[2] = { f * m, c };
-  int *lab = malloc(m * sizeof *lab), *idx = malloc(f * m * sizeof *idx);
-  rdn_tensor *it = NULL, *v2 = NULL;
+  int *tab = malloc(2 * m * sizeof *tab);
   rdn_status s = RDN_OK;
-  if (!lab || !idx) {
-    s = rdn__fail(ctx, RDN_ENOMEM, "%s: out of host memory", fn);
+  cl_mem tb = NULL;
+  if (!tab) return rdn__fail(ctx, RDN_ENOMEM, "%s: out of host memory", fn);
+  /* per sample: first row of its class block + its rank, then its class size (geometry) */
+  if ((s = rdn_tensor_read(labels, tab + m, m * sizeof *tab)) != RDN_OK) goto done;
+  for (int j = 0; j < k; j++) pos[j] = 0;
+  for (size_t i = 0; i < m; i++) {
+    size_t j = (size_t)tab[m + i];
+    tab[i] = (int)(zoff[j] / c + pos[j]++);
+    tab[m + i] = (int)cnt[j];
+  }
+  if (!(tb = rdn__buffer(ctx, fn, 2 * m * sizeof *tab, &s))) goto done;
+  cl_int e = clEnqueueWriteBuffer(ctx->queue, tb, CL_TRUE, 0, 2 * m * sizeof *tab, tab, 0, NULL,
+                                  NULL);
+  if (e != CL_SUCCESS) {
+    s = rdn__cl_fail(ctx, fn, "clEnqueueWriteBuffer", e);
     goto done;
   }
-  if ((s = rdn_tensor_read(labels, lab, m * sizeof *lab)) != RDN_OK) goto done;
-  for (int j = 0; j < k; j++) pos[j] = 0;
-  for (size_t i = 0; i < m; i++) {      /* an index table (geometry), not data */
-    size_t j = (size_t)lab[i], base = zoff[j] / c;
-    for (size_t p = 0; p < f; p++) idx[base + p * cnt[j] + pos[j]] = (int)(p * m + i);
-    pos[j]++;
-  }
-  if ((s = rdn_tensor_new(ctx, &it, RDN_I32, 1, sh)) == RDN_OK &&
-      (s = rdn_tensor_write(it, idx, f * m * sizeof *idx)) == RDN_OK &&
-      (s = rdn_tensor_reshape(&v2, (rdn_tensor *)v, 2, s2)) == RDN_OK)
-    s = rdn_gather_rows(ctx, zs, v2, it);
+  cl_kernel kc;
+  cl_ulong zo = zs->offset, vo = v->offset, ff = f, mm = m, cc = c;
+  size_t gws = f * m;
+  if ((s = rdn__kernel(ctx, "spectral", RDN_C64, NULL, "spec_csort", &kc)) == RDN_OK &&
+      (s = RDN_ARGS(ctx, kc, "spec_csort", RDN_ARG(zs->buf), RDN_ARG(zo), RDN_ARG(v->buf),
+                    RDN_ARG(vo), RDN_ARG(tb), RDN_ARG(ff), RDN_ARG(mm), RDN_ARG(cc))) == RDN_OK)
+    s = rdn__launch(ctx, kc, "spec_csort", 1, &gws, NULL);
 done:
-  free(lab);
-  free(idx);
-  rdn_tensor_release(it);
-  rdn_tensor_release(v2);
+  free(tab);
+  if (tb) clReleaseMemObject(tb);
   return s;
 }
 
