@@ -1,8 +1,8 @@
 /*
 ** spectral.c -- the shift-invariant ReduNet in the spectral domain (SPEC §1.4-1.6): ortho
-** FFT into / out of the per-frequency layout v [F, m, C], per-frequency operators from
-** batched Hermitian Grams + one batched Cholesky inverse, the layer as batched complex
-** GEMMs over frequencies + fused membership/update/normalise kernels.
+** FFT into / out of the per-frequency layout v [F, m, C] and the layer: one pass over
+** sample chunks, all k + 1 operators in one wide GEMM per frequency, then class norms,
+** memberships, update and renormalisation kernels (operators: spectral_ops.c).
 */
 #include "spectral_int.h"
 #include <math.h>
@@ -240,8 +240,8 @@ static void from_v(rdn__gemm_raw *j, const rdn_tensor *v, size_t m, size_t c, si
 }
 
 /* p [F, mc, (k+1) C] at frequencies [f0, f0 + f) = the k + 1 applied operators, (Op_j v)^T
-** in column block j, for the samples [s0, s0 + mc) of v [F, m, C].  Woodbury class blocks: a_j (v^T -
-** ((v^T Z_j^H) N_j) Z_j), three GEMMs with inner sizes C, m_j, m_j. */
+** in column block j, for the samples [s0, s0 + mc) of v [F, m, C].  Woodbury class blocks:
+** a_j (v^T - ((v^T Z_j^H) N_j) Z_j), three GEMMs with inner sizes C, m_j, m_j. */
 static rdn_status apply_ops(rdn_ctx *ctx, const rdn_tensor *v, const op_src *o, cl_mem p,
                             size_t f, size_t m, size_t c, int k, size_t s0, size_t mc,
                             size_t f0) {
