@@ -10,7 +10,8 @@
 #include <string.h>
 
 #define MAXK RDN_SPEC_MAXK
-#define CHUNK_MIN ((size_t)64 << 20)     /* least applied-operator scratch budget */
+#define CHUNK_MIN ((size_t)64 << 20)     /* applied-operator scratch budget: at least, */
+#define CHUNK_MAX ((size_t)1 << 30)      /* at most (kept by the context between calls) */
 #define FBLOCK_BYTES ((size_t)16 << 20)  /* class norms while the block is in cache */
 
 size_t rdn__spec_qcols(const rdn_spectral_geom *g) { return g->half ? g->w / 2 + 1 : g->w; }
@@ -307,12 +308,13 @@ static rdn_status layer_body(rdn_ctx *ctx, const char *fn, rdn_tensor *v, op_src
 
 /* Samples per chunk: the applied operators of a chunk, F (k+1) C c64 per sample (plus
 ** `extra` bytes per sample of Woodbury scratch), within a budget from the device (an
-** eighth of its memory, at most one allocation, at least 64 MiB); a sample chunk holds all
+** eighth of its memory, at most one allocation, within [64 MiB, 1 GiB]); a chunk holds all
 ** frequencies, so the layer is one pass.  RDN_SPECTRAL_CHUNK=n forces n samples. */
 static size_t chunk_samples(const rdn_ctx *ctx, int k, size_t m, size_t c, size_t f,
                             size_t extra) {
   size_t budget = ctx->info.global_mem / 8, per = f * (size_t)(k + 1) * c * 8 + extra;
   if (ctx->info.max_alloc && budget > ctx->info.max_alloc) budget = ctx->info.max_alloc;
+  if (budget > CHUNK_MAX) budget = CHUNK_MAX;
   if (budget < CHUNK_MIN) budget = CHUNK_MIN;
   size_t mc = budget / per;
   const char *env = getenv("RDN_SPECTRAL_CHUNK");
@@ -406,9 +408,10 @@ static rdn_status layer_body(rdn_ctx *ctx, const char *fn, rdn_tensor *v, op_src
   rdn_status s;
   size_t f = rdn_spectral_nfreq(g);
   size_t mc = chunk_samples(ctx, k, m, c, f, o->wb ? 16 * f * o->wb->mmax : 0);
-  /* CPU: frequency blocks of about FBLOCK_BYTES of applied operators (a GPU takes all
-  ** frequencies in one GEMM); RDN_SPECTRAL_FBLOCK=n forces n frequencies, for tests */
-  size_t fb = ctx->info.is_cpu ? FBLOCK_BYTES / (mc * (size_t)(k + 1) * c * 8) : f;
+  /* CPU: frequency blocks of about FBLOCK_BYTES of applied operators (a GPU, or the
+  ** Woodbury form with its 4 k launches per block, takes all frequencies at once);
+  ** RDN_SPECTRAL_FBLOCK=n forces n frequencies, for tests */
+  size_t fb = ctx->info.is_cpu && !o->wb ? FBLOCK_BYTES / (mc * (size_t)(k + 1) * c * 8) : f;
   const char *env = getenv("RDN_SPECTRAL_FBLOCK");
   if (env && atol(env) > 0) fb = (size_t)atol(env);
   fb = fb < 1 ? 1 : fb > f ? f : fb;
