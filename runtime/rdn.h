@@ -821,7 +821,7 @@ RDN_API rdn_status rdn_spectral_operators(rdn_ctx *ctx, rdn_tensor *w, double *g
 ** operators side by side (w is widened to [F, C, (k+1) C] in a scratch kept by the
 ** context), then class norms, memberships and the update.  The applied operators of a
 ** chunk, F (k+1) C c64 per sample, fit an eighth of the device memory (at most one
-** allocation, within [64 MiB, 1 GiB]; RDN_SPECTRAL_CHUNK=n forces n samples per chunk, and
+** allocation, within [64 MiB, 2 GiB]; RDN_SPECTRAL_CHUNK=n forces n samples per chunk, and
 ** RDN_SPECTRAL_FBLOCK=n n frequencies per GEMM block).  pi_out (f32, m k values) receives
 ** pi when not NULL. */
 RDN_API rdn_status rdn_spectral_layer(rdn_ctx *ctx, rdn_tensor *v, const rdn_tensor *w,

@@ -11,7 +11,7 @@
 
 #define MAXK RDN_SPEC_MAXK
 #define CHUNK_MIN ((size_t)64 << 20)     /* applied-operator scratch budget: at least, */
-#define CHUNK_MAX ((size_t)1 << 30)      /* at most (kept by the context between calls) */
+#define CHUNK_MAX ((size_t)2 << 30)      /* at most (kept by the context between calls) */
 #define FBLOCK_BYTES ((size_t)16 << 20)  /* class norms while the block is in cache */
 
 size_t rdn__spec_qcols(const rdn_spectral_geom *g) { return g->half ? g->w / 2 + 1 : g->w; }
@@ -308,15 +308,17 @@ static rdn_status layer_body(rdn_ctx *ctx, const char *fn, rdn_tensor *v, op_src
 
 /* Samples per chunk: the applied operators of a chunk, F (k+1) C c64 per sample (plus
 ** `extra` bytes per sample of Woodbury scratch), within a budget from the device (an
-** eighth of its memory, at most one allocation, within [64 MiB, 1 GiB]); a chunk holds all
-** frequencies, so the layer is one pass.  RDN_SPECTRAL_CHUNK=n forces n samples. */
+** eighth of its memory, at most one allocation, within [64 MiB, 2 GiB]; chunks of equal
+** size); a chunk holds all frequencies, so the layer is one pass.  RDN_SPECTRAL_CHUNK=n
+** forces n samples. */
 static size_t chunk_samples(const rdn_ctx *ctx, int k, size_t m, size_t c, size_t f,
                             size_t extra) {
   size_t budget = ctx->info.global_mem / 8, per = f * (size_t)(k + 1) * c * 8 + extra;
   if (ctx->info.max_alloc && budget > ctx->info.max_alloc) budget = ctx->info.max_alloc;
   if (budget > CHUNK_MAX) budget = CHUNK_MAX;
   if (budget < CHUNK_MIN) budget = CHUNK_MIN;
-  size_t mc = budget / per;
+  size_t mc = budget / per < 1 ? 1 : budget / per, nch = (m + mc - 1) / mc;
+  mc = (m + nch - 1) / nch;      /* balanced: no short last chunk of slow narrow GEMMs */
   const char *env = getenv("RDN_SPECTRAL_CHUNK");
   if (env && atol(env) > 0) mc = (size_t)atol(env);
   return mc < 1 ? 1 : mc > m ? m : mc;
