@@ -307,7 +307,7 @@ rdn_status rdn_cmul_bank(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *x,
   if ((s = RDN_ARGS(ctx, k, "cmul_bank", RDN_TARG(out, oo), RDN_TARG(x, xo), RDN_TARG(filt, ho),
                     RDN_ARG(cp), RDN_ARG(cf), RDN_ARG(nbf), RDN_ARG(cc), RDN_ARG(cj))) != RDN_OK)
     return s;
-  size_t gws[2] = { (np + 7) / 8, (size_t)nbf };
+  size_t gws[2] = { (np + 63) / 64, (size_t)nbf };     /* CB_RUN = 64 points each */
   return rdn__launch(ctx, k, "cmul_bank", 2, gws, NULL);
 }
 
@@ -337,12 +337,17 @@ rdn_status rdn_fourier_subsample(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor
     return rdn__fail(ctx, RDN_EINVAL, "%s: planes of %zu x %zu are too large", fn, h, w);
   if (any_overlap(out, x)) return rdn__fail(ctx, RDN_EINVAL, "%s: 'out' overlaps 'x'", fn);
   if ((s = rdn__kernel(ctx, "shrink", RDN_C64, NULL, "periodize", &kr)) != RDN_OK) return s;
-  cl_ulong oo = out->offset, xo = x->offset, nr = nb * hk;
-  cl_uint ch = (cl_uint)h, cw = (cl_uint)w, ck = (cl_uint)k;
+  /* rb output rows per work-item: input runs of >= 8 KiB (a few pages) where planes allow */
+  size_t rb = 8192 / (w * 8) + 1;
+  if (rb > hk) rb = hk;
+  size_t nblk = (hk + rb - 1) / rb;
+  cl_ulong oo = out->offset, xo = x->offset, nwi = nb * nblk;
+  cl_uint ch = (cl_uint)h, cw = (cl_uint)w, ck = (cl_uint)k, crb = (cl_uint)rb;
+  cl_uint cnb = (cl_uint)nblk;
   if ((s = RDN_ARGS(ctx, kr, "periodize", RDN_TARG(out, oo), RDN_TARG(x, xo), RDN_ARG(ch),
-                    RDN_ARG(cw), RDN_ARG(ck), RDN_ARG(nr))) != RDN_OK)
+                    RDN_ARG(cw), RDN_ARG(ck), RDN_ARG(crb), RDN_ARG(cnb), RDN_ARG(nwi))) != RDN_OK)
     return s;
-  size_t gws = (size_t)nr;
+  size_t gws = (size_t)nwi;
   return rdn__launch(ctx, kr, "periodize", 1, &gws, NULL);
 }
 

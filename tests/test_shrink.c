@@ -224,6 +224,74 @@ static void complex_ops(rdn_ctx *ctx) {
   free(xv), free(fv), free(rv), free(ref);
 }
 
+/* A c64 view [d0, d1, d2] at element offset `off` of a fresh 1-D tensor (filled from v when
+** given); *base gets the tensor to release. */
+static rdn_tensor *c64_view(rdn_ctx *ctx, size_t off, size_t d0, size_t d1, size_t d2,
+                            const double *v, rdn_tensor **base, rdn_tensor **rows) {
+  size_t n = d0 * d1 * d2, tot = off + n, sh[3] = { d0, d1, d2 };
+  double *all = calloc(2 * tot, sizeof *all);
+  if (v) memcpy(all + 2 * off, v, 2 * n * sizeof *v);
+  *base = th_tensor(ctx, RDN_C64, 1, &tot, all);
+  free(all);
+  rdn_tensor *t = NULL;
+  CHECK_OK(ctx, rdn_tensor_rows(rows, *base, off, n));
+  CHECK_OK(ctx, rdn_tensor_reshape(&t, *rows, 3, sh));
+  return t;
+}
+
+/* The streaming kernels on views (offsets that break and keep the 64-byte alignment of the
+** non-temporal stores), runs longer than a work-item's and not a multiple of 8, planes
+** split into several row blocks (W = 512) and k = 3. */
+static void streaming_views(rdn_ctx *ctx) {
+  size_t offs[3] = { 0, 3, 8 };
+  for (int t = 0; t < 3; t++) {
+    size_t off = offs[t], B = 2, F = 3, P = t == 1 ? 150 : 136, fs[2] = { F, P };
+    double *xv = gen(2 * B * P, 11 + t, 1.0, 1), *fv = gen(F * P, 12 + t, 1.0, 1);
+    double *ref = malloc(2 * B * F * P * sizeof *ref);
+    rdn_tensor *xb, *xr, *ob, *orw, *f = th_tensor(ctx, RDN_F32, 2, fs, fv);
+    rdn_tensor *x = c64_view(ctx, off, 1, B, P, xv, &xb, &xr);
+    rdn_tensor *o = c64_view(ctx, off + 5 * t, B, F, P, NULL, &ob, &orw);
+    CHECK_OK(ctx, rdn_cmul_bank(ctx, o, x, f, 0));
+    double *r = th_read(o);
+    for (size_t b = 0; b < B; b++)
+      for (size_t k = 0; k < F; k++)
+        for (size_t p = 0; p < P; p++) {
+          size_t q = 2 * ((b * F + k) * P + p);
+          ref[q] = xv[2 * (b * P + p)] * fv[k * P + p];
+          ref[q + 1] = xv[2 * (b * P + p) + 1] * fv[k * P + p];
+        }
+    CHECK(th_relerr(r, ref, 2 * B * F * P, 1) <= 5e-7, "cmul_bank view off %zu, P = %zu: err %g",
+          off, P, th_relerr(r, ref, 2 * B * F * P, 1));
+    free(r), free(xv), free(fv), free(ref);
+    rdn_tensor_release(x), rdn_tensor_release(xr), rdn_tensor_release(xb);
+    rdn_tensor_release(o), rdn_tensor_release(orw), rdn_tensor_release(ob);
+    rdn_tensor_release(f);
+    /* subsample: [2, 20, 512] k = 2 (row blocks of 3 rows), [3, 12, 18] k = 3 (wk = 6) */
+    size_t nb = t == 2 ? 3 : 2, H = t == 2 ? 12 : 20, W = t == 2 ? 18 : 512;
+    int kk = t == 2 ? 3 : 2;
+    size_t hk = H / kk, wk = W / kk, n = nb * H * W, m = nb * hk * wk;
+    xv = gen(2 * n, 21 + t, 1.0, 1), ref = malloc(2 * m * sizeof *ref);
+    x = c64_view(ctx, off, nb, H, W, xv, &xb, &xr);
+    o = c64_view(ctx, off + 1, nb, hk, wk, NULL, &ob, &orw);
+    CHECK_OK(ctx, rdn_fourier_subsample(ctx, o, x, kk));
+    r = th_read(o);
+    for (size_t b = 0; b < nb; b++)
+      for (size_t u = 0; u < hk; u++)
+        for (size_t v = 0; v < wk; v++)
+          for (int c = 0; c < 2; c++) {
+            double s = 0;
+            for (int a = 0; a < kk; a++)
+              for (int e = 0; e < kk; e++) s += xv[2 * ((b * H + u + a * hk) * W + v + e * wk) + c];
+            ref[2 * ((b * hk + u) * wk + v) + c] = s / (kk * kk);
+          }
+    CHECK(th_relerr(r, ref, 2 * m, 1) <= 1e-6, "fourier_subsample view off %zu, %zux%zu k=%d: "
+          "err %g", off, H, W, kk, th_relerr(r, ref, 2 * m, 1));
+    free(r), free(xv), free(ref);
+    rdn_tensor_release(x), rdn_tensor_release(xr), rdn_tensor_release(xb);
+    rdn_tensor_release(o), rdn_tensor_release(orw), rdn_tensor_release(ob);
+  }
+}
+
 /* Fourier subsampling by k equals spatial decimation (SPEC item 32): fft2, subsample,
 ** ifft2 gives x[::k, ::k]; plus the direct formula on a host reference. */
 static void subsample(rdn_ctx *ctx, size_t nb, size_t H, size_t W, int k) {
@@ -442,6 +510,7 @@ int main(void) {
   subsample(ctx, 3, 36, 36, 4);
   subsample(ctx, 2, 28, 20, 2);
   subsample(ctx, 1, 18, 12, 3);
+  streaming_views(ctx);
   channel_ops(ctx, RDN_F32, 301, 11, 1);
   channel_ops(ctx, RDN_F32, 17, 9, 49);
   if (has64) channel_ops(ctx, RDN_F64, 23, 5, 7);
