@@ -74,16 +74,19 @@ __kernel void spec_opsum(__global float2 *w, ulong woff, ulong f, ulong c, uint 
   }
 }
 
-/* The operators side by side: wt[p][a][j C + b] = w[j][p][a][b] (w [k+1, F, C, C], wt
-** [F, C, (k+1) C]), so that one GEMM per frequency applies all k + 1 of them. */
+/* The operators side by side for the frequencies [f0, f0 + fb): wt[q][a][j C + b] =
+** w[j][f0 + q][a][b] (w [k+1, F, C, C], wt [fb, C, (k+1) C]), so that one GEMM per
+** frequency applies all k + 1 of them; one row of C elements per work-item. */
 __kernel void spec_widen(__global float2 *wt, __global const float2 *w, ulong woff, ulong f,
-                         ulong c, uint k1) {
+                         ulong f0, ulong fb, ulong c, uint k1) {
   w += woff;
-  FOR_EACH(r, f * c * k1) {       /* one row of C elements per work-item */
-    ulong j = r % k1, a = (r / k1) % c, p = r / (k1 * c);
-    __global const float2 *src = w + ((j * f + p) * c + a) * c;
+  FOR_EACH(r, fb * c * k1) {
+    ulong j = r % k1, a = (r / k1) % c, q = r / (k1 * c);
+    __global const float2 *src = w + ((j * f + f0 + q) * c + a) * c;
     __global float2 *dst = wt + r * c;
-    for (ulong b = 0; b < c; b++) dst[b] = src[b];
+    ulong t = 0;
+    for (; t + 8 <= c; t += 8) vstore16(V8(src + t), 0, (__global float *)(dst + t));
+    for (; t < c; t++) dst[t] = src[t];
   }
 }
 

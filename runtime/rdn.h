@@ -818,8 +818,8 @@ RDN_API rdn_status rdn_spectral_operators(rdn_ctx *ctx, rdn_tensor *w, double *g
 **   one-hot(labels) when labels is not NULL),  v(p) += eta (E(p) v(p) - sum_j gamma_j pi_j
 **   C^j(p) v(p)),  v /= max(|v|, 1e-8) with the norm over the whole spectrum.
 ** One pass over sample chunks: per chunk one batched GEMM per frequency applies all k + 1
-** operators side by side (w is widened to [F, C, (k+1) C] in a scratch kept by the
-** context), then class norms, memberships and the update.  The applied operators of a
+** operators side by side (w is widened to [C, (k+1) C] per frequency, block by block),
+** then class norms, memberships and the update.  The applied operators of a
 ** chunk, F (k+1) C c64 per sample, fit an eighth of the device memory (at most one
 ** allocation, within [64 MiB, 2 GiB]; RDN_SPECTRAL_CHUNK=n forces n samples per chunk, and
 ** RDN_SPECTRAL_FBLOCK=n n frequencies per GEMM block).  pi_out (f32, m k values) receives

@@ -210,11 +210,13 @@ static cl_mem acc_buffer(rdn_ctx *ctx, const char *fn, size_t n, rdn_status *st)
   return rdn__buffer(ctx, fn, n * (ctx->info.has_fp64 ? 8 : 4), st);
 }
 
-/* The operators a layer applies: wt [F, C, (k+1) C] (the direct form, all k + 1 side by
-** side: one GEMM per frequency), or the Woodbury form wb with two scratch buffers of
+/* The operators a layer applies: w, widened per frequency block into wt [fb, C, (k+1) C]
+** (the direct form, all k + 1 side by side: one GEMM per frequency; the block is still in
+** cache when the GEMM packs it), or the Woodbury form wb with two scratch buffers of
 ** F mc mmax elements. */
 typedef struct {
-  cl_mem wt;
+  const rdn_tensor *w;         /* direct: the operators [k+1, F, C, C] */
+  cl_mem wt;                   /* direct: a frequency block of them widened */
   const rdn_spectral_wb *wb;
   cl_mem t1, t2;
 } op_src;
@@ -252,7 +254,18 @@ static rdn_status apply_ops(rdn_ctx *ctx, const rdn_tensor *v, const op_src *o, 
   rdn_status s;
   from_v(&j, v, m, c, s0 + f0 * m);
   j.b = wb ? wb->e->buf : o->wt;
-  j.boff = (wb ? wb->e->offset : 0) + f0 * c * j.n;
+  j.boff = wb ? wb->e->offset + f0 * c * j.n : 0;
+  if (!wb) {
+    cl_kernel kw;
+    cl_ulong wo = o->w->offset, ff = o->w->shape[1], fo = f0, fb = f, cc = c;
+    cl_uint k1 = (cl_uint)k + 1;
+    size_t rows = f * c * (size_t)k1;
+    if ((s = rdn__kernel(ctx, "spectral", RDN_C64, NULL, "spec_widen", &kw)) != RDN_OK ||
+        (s = RDN_ARGS(ctx, kw, "spec_widen", RDN_ARG(o->wt), RDN_ARG(o->w->buf), RDN_ARG(wo),
+                      RDN_ARG(ff), RDN_ARG(fo), RDN_ARG(fb), RDN_ARG(cc), RDN_ARG(k1))) != RDN_OK ||
+        (s = rdn__launch(ctx, kw, "spec_widen", 1, &rows, NULL)) != RDN_OK)
+      return s;
+  }
   j.ldb = j.n;
   j.sb = c * j.n;
   j.c = p;
@@ -361,18 +374,7 @@ rdn_status rdn_spectral_layer(rdn_ctx *ctx, rdn_tensor *v, const rdn_tensor *w,
                      rdn_tensor_shape_str(w, a, sizeof a));
   int k = (int)w->shape[0] - 1;
   if ((s = layer_args(ctx, fn, m, k, gamma, eta, lambda, labels, pi_out)) != RDN_OK) return s;
-  /* widened once per call: a copy of w, small next to the GEMMs that read it */
-  op_src o = { NULL, NULL, NULL, NULL };
-  cl_kernel kw;
-  cl_ulong wo = w->offset, ff = f, cc = c;
-  cl_uint k1 = (cl_uint)k + 1;
-  size_t n = rdn_tensor_numel(w), rows = n / c;
-  if ((s = rdn__linalg_scratch(ctx, fn, RDN_LINALG_SPEC_W, n * 8, &o.wt)) != RDN_OK ||
-      (s = rdn__kernel(ctx, "spectral", RDN_C64, NULL, "spec_widen", &kw)) != RDN_OK ||
-      (s = RDN_ARGS(ctx, kw, "spec_widen", RDN_ARG(o.wt), RDN_ARG(w->buf), RDN_ARG(wo),
-                    RDN_ARG(ff), RDN_ARG(cc), RDN_ARG(k1))) != RDN_OK ||
-      (s = rdn__launch(ctx, kw, "spec_widen", 1, &rows, NULL)) != RDN_OK)
-    return s;
+  op_src o = { w, NULL, NULL, NULL, NULL };
   return layer_body(ctx, fn, v, &o, m, c, k, gamma, eta, lambda, labels, pi_out, g);
 }
 
@@ -393,7 +395,7 @@ rdn_status rdn_spectral_layer_wb(rdn_ctx *ctx, rdn_tensor *v, const rdn_spectral
   if ((s = layer_args(ctx, fn, m, wb->k, gamma, eta, lambda, labels, pi_out)) != RDN_OK)
     return s;
   size_t f = wb->f, n = chunk_samples(ctx, wb->k, m, c, f, 16 * f * wb->mmax) * f * wb->mmax;
-  op_src o = { NULL, wb, NULL, NULL };
+  op_src o = { NULL, NULL, wb, NULL, NULL };
   if ((o.t1 = rdn__buffer(ctx, fn, n * 8, &s)) && (o.t2 = rdn__buffer(ctx, fn, n * 8, &s)))
     s = layer_body(ctx, fn, v, &o, m, c, wb->k, gamma, eta, lambda, labels, pi_out, g);
   if (o.t1) clReleaseMemObject(o.t1);
@@ -423,7 +425,9 @@ static rdn_status layer_body(rdn_ctx *ctx, const char *fn, rdn_tensor *v, op_src
   float gf[MAXK];
   for (int j = 0; j < k; j++) gf[j] = (float)gamma[j];
   if ((s = rdn__linalg_scratch(ctx, fn, RDN_LINALG_SPEC_P, f * mc * (size_t)(k + 1) * c * 8,
-                               &p)) != RDN_OK)
+                               &p)) != RDN_OK ||
+      (!o->wb && (s = rdn__linalg_scratch(ctx, fn, RDN_LINALG_SPEC_W, fb * c * (size_t)(k + 1) *
+                                          c * 8, &o->wt)) != RDN_OK))
     return s;
   if (!(nrm = acc_buffer(ctx, fn, m * (size_t)k, &s)) || !(nv = acc_buffer(ctx, fn, m, &s)) ||
       !(parts = acc_buffer(ctx, fn, f * mc * (size_t)k, &s)) ||
