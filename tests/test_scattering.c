@@ -286,6 +286,22 @@ static void engines(rdn_ctx *ctx) {
       double *ra = th_read(a), *rb = th_read(b);
       CHECK(chan_err(ra, rb, 3, rdn_tensor_dim(a, 1), 15) <= 1e-5, "own and clFFT engines agree "
             "(40 x 24, J = 3, L = 5): err %g", chan_err(ra, rb, 3, rdn_tensor_dim(a, 1), 15));
+      /* the own engine's row runs span planes and end mid-group (L = 5 planes of 10 or 20
+      ** rows per image): chunks of 1 and of 2 images (the last one partial) agree too */
+      unsetenv("RDN_SCAT_FFT");
+      for (int c = 1; c <= 2; c++) {
+        rdn_tensor *o = NULL;
+        setenv("RDN_SCAT_CHUNK", c == 1 ? "1" : "2", 1);
+        if ((o = run(ctx, s1, x))) {
+          double *ro = th_read(o);
+          CHECK(chan_err(ro, rb, 3, rdn_tensor_dim(a, 1), 15) <= 1e-5, "own engine in chunks "
+                "of %d image(s) agrees with clFFT: err %g", c,
+                chan_err(ro, rb, 3, rdn_tensor_dim(a, 1), 15));
+          free(ro);
+        }
+        rdn_tensor_release(o);
+        unsetenv("RDN_SCAT_CHUNK");
+      }
       free(ra), free(rb);
     }
     unsetenv("RDN_SCAT_FFT");
