@@ -536,7 +536,7 @@ static rdn_status own_launch(rdn_ctx *ctx, cl_kernel k, const char *name, int di
 }
 
 /* 1-D launch of n work-items (each does V lines) in work-groups of OWN_WG. */
-#define OWN_WG 8
+#define OWN_WG 16
 static rdn_status own_launch1(rdn_ctx *ctx, cl_kernel k, const char *name, size_t n) {
   size_t l = OWN_WG, g = (n + l - 1) / l * l;
   return rdn__launch(ctx, k, name, 1, &g, &l);
