@@ -289,18 +289,24 @@ static int l_herm_pack(lua_State *L) {
   return 1;
 }
 
-/* core.herm_unpack(ap, C) -> [.., C, C] from packed lower triangles ap [.., C(C+1)/2]. */
+/* core.herm_unpack(ap, C | out) -> [.., C, C] from packed lower triangles ap
+** [.., C(C+1)/2]: a new tensor, or out (a tensor: unpacked into it, returned). */
 static int l_herm_unpack(lua_State *L) {
-  rdn_tensor *ap = rdn__lua_checktensor(L, 1);
-  lua_Integer c = luaL_checkinteger(L, 2);
+  rdn_tensor *ap = rdn__lua_checktensor(L, 1), *out;
   rdn_ctx *ctx = rdn_tensor_ctx(ap);
-  int nd = rdn_tensor_ndim(ap);
-  luaL_argcheck(L, c >= 1 && c <= 65535, 2, "C must be in 1..65535");
-  luaL_argcheck(L, nd <= 3, 1, "ap must have at most 3 axes");
-  size_t shape[4];
-  for (int i = 0; i < nd - 1; i++) shape[i] = rdn_tensor_dim(ap, i);
-  shape[nd - 1] = shape[nd] = (size_t)c;
-  rdn_tensor *out = rdn__lua_pushnew(L, ctx, rdn_tensor_dtype(ap), nd + 1, shape);
+  if (rdn__lua_istensor(L, 2)) {
+    out = rdn__lua_checktensor(L, 2);
+    lua_settop(L, 2);
+  } else {
+    lua_Integer c = luaL_checkinteger(L, 2);
+    int nd = rdn_tensor_ndim(ap);
+    luaL_argcheck(L, c >= 1 && c <= 65535, 2, "C must be in 1..65535");
+    luaL_argcheck(L, nd <= 3, 1, "ap must have at most 3 axes");
+    size_t shape[4];
+    for (int i = 0; i < nd - 1; i++) shape[i] = rdn_tensor_dim(ap, i);
+    shape[nd - 1] = shape[nd] = (size_t)c;
+    out = rdn__lua_pushnew(L, ctx, rdn_tensor_dtype(ap), nd + 1, shape);
+  }
   rdn_status s = rdn_herm_unpack(ctx, out, ap);
   if (s != RDN_OK) return rdn__lua_fail(L, ctx, s);
   return 1;

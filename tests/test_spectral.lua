@@ -26,8 +26,8 @@ local net = rdn.nn.Sequential {
   rdn.nn.ReduNet { layers = 2, eta = 0.5, eps_sq = 0.1 },
 }
 local logs, Z = net:construct(X, y, { quiet = true })
-T.ok(#logs == 3 and #logs[2] == 4 and logs[2][2].memory == 4 * 7 * 16 * 8,
-     "log: 3 layers + input, memory = (k+1) F C^2 8 bytes")
+T.ok(#logs == 3 and #logs[2] == 4 and logs[2][2].memory == 4 * 7 * 10 * 8,
+     "log: 3 layers + input, memory = (k+1) F C(C+1)/2 8 bytes (packed)")
 for i = 2, #logs[2] do T.ok(logs[2][i].dR >= logs[2][i - 1].dR - 1e-6, "ΔR does not drop") end
 T.ok(maxdiff(net:forward(X), Z) < 1e-5, "forward on the construction data = construct output")
 -- equivariance: lift + spectral block only (the vector ReduNet is not shift-equivariant)
@@ -72,6 +72,59 @@ local path = tmp .. "/s1.safetensors"
 T.ok(net:save(path), "save")
 local back = rdn.nn.load(path)
 T.ok(back and maxdiff(back:forward(X), net:forward(X)) == 0, "load: identical forward")
+-- packed (default) and full storage: same features, half the memory, both save / load;
+-- a file of either form loads into either storage; update on packed = update on full
+local Xs = rdn.randn { 20, 3, 10, seed = 21 }
+local ys = labels(20, 2)
+local np_ = rdn.nn.ReduNet1D { layers = 2, lambda = 5, woodbury = false }
+local nf_ = rdn.nn.ReduNet1D { layers = 2, lambda = 5, woodbury = false, storage = "full" }
+local lp, Zp = np_:construct(Xs, ys, { quiet = true })
+local lf, Zf = nf_:construct(Xs, ys, { quiet = true })
+T.ok(np_.storage == "packed" and np_.ops[1]:dim(3) == 6 and #nf_.ops[1]:shape() == 4,
+     "storage: packed [k+1, F, C(C+1)/2] by default, full [k+1, F, C, C] on request")
+T.ok(maxdiff(Zp, Zf) == 0 and lp[2].memory * 3 == lf[2].memory * 2,
+     string.format("packed = full: features %g, memory %d vs %d", maxdiff(Zp, Zf),
+                   lp[2].memory, lf[2].memory))
+T.ok(maxdiff(rdn.core.herm_unpack(np_.ops[2], 3), nf_.ops[2]) == 0, "packed ops unpack to full")
+local pp, pf = tmp .. "/packed.safetensors", tmp .. "/full.safetensors"
+np_:save(pp)
+nf_:save(pf)
+local bp, bf = rdn.nn.load(pp), rdn.nn.load(pf)
+T.ok(bp.storage == "packed" and bf.storage == "full" and maxdiff(bp:forward(Xs), Zp) == 0 and
+     maxdiff(bf:forward(Xs), Zf) == 0, "packed / full save and load")
+-- an older file (no storage entry, full ops) loads as full; a packed file loads into full
+-- (re-saved without the loader's reserved "rdn." dtype keys)
+local function user_meta(m)
+  local out = {}
+  for key, v in pairs(m) do if not key:match("^rdn%.") then out[key] = v end end
+  return out
+end
+local f = rdn.core.safetensors_load(pf)
+f.metadata = user_meta(f.metadata)
+f.metadata.storage = nil
+local list = {}
+for name, t in pairs(f.tensors) do list[#list + 1] = { name, t } end
+table.sort(list, function(u, v) return u[1] < v[1] end)
+local po = tmp .. "/old.safetensors"
+rdn.core.safetensors_save(po, list, f.metadata)
+local bo = rdn.nn.load(po)
+T.ok(bo.storage == "full" and #bo.ops[1]:shape() == 4 and maxdiff(bo:forward(Xs), Zf) == 0,
+     "a file without 'storage' (before packed storage) loads as full")
+local g = rdn.core.safetensors_load(pp)
+g.metadata = user_meta(g.metadata)
+g.metadata.storage = "full"
+list = {}
+for name, t in pairs(g.tensors) do list[#list + 1] = { name, t } end
+rdn.core.safetensors_save(po, list, g.metadata)
+local bq = rdn.nn.load(po)
+T.ok(bq.storage == "full" and #bq.ops[1]:shape() == 4 and maxdiff(bq:forward(Xs), Zp) == 0,
+     "packed tensors load into full storage")
+local Xs2 = rdn.randn { 9, 3, 10, seed = 22 }
+np_:update(Xs2, labels(9, 2), 0.3)
+nf_:update(Xs2, labels(9, 2), 0.3)
+T.ok(maxdiff(np_:forward(Xs), nf_:forward(Xs)) < 1e-6, "update: packed = full")
+T.errors(function() rdn.nn.ReduNet2D { storage = "half" } end, "storage must be 'packed' or "
+         .. "'full', got half", "bad storage value")
 -- update keeps the shapes and runs
 local ulog = select(1, net:update(X, y, 0.2))
 T.ok(type(ulog) == "table", "update")
@@ -87,7 +140,7 @@ local ld, Zd = nd:construct(Xw, yw, { quiet = true })
 T.ok(nw.wb and not nd.wb, "woodbury = 'auto' picks the Woodbury form when m_j < C")
 T.ok(maxdiff(Zw, Zd) < 1e-5 and math.abs(lw[3].dR - ld[3].dR) < 1e-5,
      string.format("Woodbury = direct: features %g", maxdiff(Zw, Zd)))
-T.ok(lw[2].memory == (5 * 25 + 5 * 12 * 5 + 5 * 3 * 16) * 8 and ld[2].memory == 4 * 5 * 25 * 8,
+T.ok(lw[2].memory == (5 * 25 + 5 * 12 * 5 + 5 * 3 * 16) * 8 and ld[2].memory == 4 * 5 * 15 * 8,
      "Woodbury memory in the log")
 T.ok(maxdiff(nw:forward(Xw), Zw) < 1e-5, "Woodbury forward")
 local Xw2 = rdn.randn { 17, 5, 8, seed = 13 }

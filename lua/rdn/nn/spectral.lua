@@ -1,8 +1,9 @@
 -- rdn/nn/spectral.lua -- shared body of ReduNet1D / ReduNet2D (SPEC §1.4-1.5): a block of
 -- shift-invariant ReduNet layers in the spectral domain.  The input enters by one ortho
 -- FFT (half spectrum of real signals), every layer holds its per-frequency operators
--- [k+1, F, C, C] (c64, conjugated) or, when every class has fewer samples than channels,
--- their Woodbury form (SPEC §1.11), and gamma; one inverse FFT leaves (real part,
+-- (c64, conjugated; packed Hermitian [k+1, F, C(C+1)/2] by default, storage = "full" keeps
+-- [k+1, F, C, C]) or, when every class has fewer samples than channels, their Woodbury
+-- form (SPEC §1.11), and gamma; one inverse FFT leaves (real part,
 -- renormalised).  Same protocol and model-file layout as the vector ReduNet.  S.invariant
 -- is the shift-invariant read-out (|DFT|) for classifiers on top.
 local core = require "rdn.core"
@@ -10,7 +11,7 @@ local U = require "rdn.nn.util"
 
 local S = {}
 local KNOWN = { layers = true, eta = true, eps_sq = true, lambda = true, membership = true,
-                woodbury = true }
+                woodbury = true, storage = true }
 
 --- S.class(name, rank) -> a layer class for inputs [m, C, T] (rank 1) / [m, C, H, W] (2).
 function S.class(cname, rank)
@@ -28,6 +29,13 @@ function S.class(cname, rank)
     if opts.woodbury == nil then self.woodbury = "auto" else self.woodbury = opts.woodbury end
     if self.woodbury ~= "auto" and type(self.woodbury) ~= "boolean" then
       U.fail("%s: woodbury must be true, false or 'auto', got %s", NAME, tostring(self.woodbury))
+    end
+    -- storage: "packed" keeps each layer's Hermitian C x C operators as lower triangles
+    -- (C(C+1)/2 per matrix, about half the memory; unpacked into one scratch per layer
+    -- call), "full" keeps [k+1, F, C, C]
+    self.storage = opts.storage or "packed"
+    if self.storage ~= "packed" and self.storage ~= "full" then
+      U.fail("%s: storage must be 'packed' or 'full', got %s", NAME, tostring(self.storage))
     end
     self.ops, self.gamma = {}, {}
     return self
@@ -55,11 +63,20 @@ function S.class(cname, rank)
     return Z:reshape(s), g, s[1], s[2]
   end
 
-  local function memory(k, F, c) return (k + 1) * F * c * c * 8 end
+  -- The full operators [k+1, F, C, C] of layer l, ready for core.spectral_layer: the
+  -- stored tensor, or the packed one unpacked into the scratch self._full (one per net).
+  function C:_full_ops(l)
+    local W = self.ops[l]
+    if not core.is_tensor(W) or #W:shape() == 4 then return W end
+    local s = W:shape()
+    if not self._full then self._full = core.empty { s[1], s[2], self.c, self.c, dtype = "c64" } end
+    return core.herm_unpack(W, self._full)
+  end
 
-  -- Operators of one layer: a c64 [k+1, F, C, C] tensor, or Woodbury operators (userdata);
-  -- returns ops, bytes, gamma, dR, R, Rc.  wb: use the Woodbury form.
-  local function operators(wb, want, V, labels, k, eps_sq, g, c)
+  -- Operators of one layer: c64 [k+1, F, C, C] (full), [k+1, F, C(C+1)/2] (packed), or
+  -- Woodbury operators (userdata); returns ops, bytes, gamma, dR, R, Rc.  wb: use the
+  -- Woodbury form; full: a [k+1, F, C, C] scratch for the packed form (else nil).
+  local function operators(wb, want, V, labels, k, eps_sq, g, c, full)
     if not want then
       return nil, 0, core.spectral_operators(nil, V, labels, k, eps_sq, g)
     end
@@ -67,8 +84,10 @@ function S.class(cname, rank)
       local W, gamma, dR, R, Rc = core.spectral_wb(V, labels, k, eps_sq, g)
       return W, W:bytes(), gamma, dR, R, Rc
     end
-    local W = core.empty { k + 1, V:dim(1), c, c, dtype = "c64" }
-    return W, memory(k, V:dim(1), c), core.spectral_operators(W, V, labels, k, eps_sq, g)
+    local W = full or core.empty { k + 1, V:dim(1), c, c, dtype = "c64" }
+    local gamma, dR, R, Rc = core.spectral_operators(W, V, labels, k, eps_sq, g)
+    if full then W = core.herm_pack(full) end
+    return W, W:numel() * 8, gamma, dR, R, Rc
   end
 
   --- net:construct(X, y [, {quiet, log, classes}]) -> log, Z: log[1] is the input, log[l+1]
@@ -90,14 +109,19 @@ function S.class(cname, rank)
     local log, L, clock = {}, self.layers, core.clock
     local lab = self.membership == "label" and labels or nil
     local t0, bytes = clock(), 0
+    self._full = nil
+    local full = not wb and self.storage == "packed" and L > 0 and
+                 core.empty { k + 1, V:dim(1), c, c, dtype = "c64" } or nil
+    self._full = full
     for l = 1, L + 1 do
-      local W, b, gamma, dR, R, Rc = operators(wb, l <= L, V, labels, k, self.eps_sq, g, c)
+      local W, b, gamma, dR, R, Rc = operators(wb, l <= L, V, labels, k, self.eps_sq, g, c,
+                                               full)
       U.redunet_log(log, l, L, opts.quiet, dR, R, Rc, t0, clock(), bytes)
       bytes = b
       if l > L then break end
       t0 = clock()
       self.ops[l], self.gamma[l] = W, gamma
-      core.spectral_layer(V, W, gamma, self.eta, self.lambda, g, lab)
+      core.spectral_layer(V, full or W, gamma, self.eta, self.lambda, g, lab)
     end
     if opts.log then require("rdn.nn").write_log(opts.log, log) end
     return log, core.spectral_leave(V, g)
@@ -114,7 +138,7 @@ function S.class(cname, rank)
     local Z, g = self:_input(fn, X)
     local V = core.spectral_enter(Z, g)
     for l = 1, #self.ops do
-      core.spectral_layer(V, self.ops[l], self.gamma[l], self.eta, self.lambda, g)
+      core.spectral_layer(V, self:_full_ops(l), self.gamma[l], self.eta, self.lambda, g)
     end
     return core.spectral_leave(V, g)
   end
@@ -137,9 +161,9 @@ function S.class(cname, rank)
     for l = 1, #self.ops do
       local gamma, dR, R, Rc = core.spectral_operators(W, V, labels, self.k, self.eps_sq, g)
       log[l] = { layer = l - 1, dR = dR, R = R, Rc = Rc }
-      self.ops[l]:axpby(tau, W, 1 - tau)
+      self.ops[l]:axpby(tau, #self.ops[l]:shape() == 4 and W or core.herm_pack(W), 1 - tau)
       U.gamma_average(self.gamma[l], gamma, self.k, tau)
-      core.spectral_layer(V, self.ops[l], self.gamma[l], self.eta, self.lambda, g, lab)
+      core.spectral_layer(V, self:_full_ops(l), self.gamma[l], self.eta, self.lambda, g, lab)
     end
     W:release()
     return log, core.spectral_leave(V, g)
@@ -164,6 +188,7 @@ function S.class(cname, rank)
   function C:state(prefix)
     local meta = U.redunet_meta(cname, self)
     meta.woodbury = tostring(self.woodbury)
+    meta.storage = self.storage
     if self.c then
       if self.wb and self.ops[1] then meta.counts = U.list2str(select(4, self.ops[1]:parts())) end
       meta.channels, meta.h, meta.w, meta.k = tostring(self.c), tostring(self.geom.h),
@@ -177,6 +202,7 @@ function S.class(cname, rank)
     local get, hyper = U.redunet_from_meta(file, prefix, fname)
     local wbs = get "woodbury"
     hyper.woodbury = wbs == "true" or (wbs ~= "false" and "auto")
+    hyper.storage = get "storage" or "full"   -- files before packed storage hold [k+1, F, C, C]
     local self = C.new(hyper)
     local built = tonumber(get "built")
     if not built then return self end
@@ -201,11 +227,17 @@ function S.class(cname, rank)
         W = wb
       end
       local s = core.is_tensor(W) and W:shape()
-      if not counts and (not W or W:dtype() ~= "c64" or #s ~= 4 or s[1] ~= k + 1 or s[2] ~= F
-                         or s[3] ~= c or s[4] ~= c) then
-        U.fail("%s: model file: tensor '%slayer.%d.ops' is missing or not c64 [%d x %d x %d x %d]",
-               fname, prefix, l, k + 1, F, c, c)
+      local full = s and #s == 4 and s[3] == c and s[4] == c
+      local packed = s and #s == 3 and s[3] == c * (c + 1) // 2
+      if not counts and (not W or W:dtype() ~= "c64" or s[1] ~= k + 1 or s[2] ~= F
+                         or not (full or packed)) then
+        U.fail("%s: model file: tensor '%slayer.%d.ops' is missing or not c64 [%d x %d x %d x %d] "
+               .. "(or packed [%d x %d x %d])", fname, prefix, l, k + 1, F, c, c, k + 1, F,
+               c * (c + 1) // 2)
       end
+      -- the file's form is converted to the layer's storage
+      if not counts and full and self.storage == "packed" then W = core.herm_pack(W) end
+      if not counts and packed and self.storage == "full" then W = core.herm_unpack(W, c) end
       self.ops[l] = W
       self.gamma[l] = U.redunet_gamma(fname, get, l, k)
     end
