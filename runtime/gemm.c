@@ -196,8 +196,8 @@ static rdn_status ensure(rdn_ctx *ctx, cl_mem *buf, size_t *cap, size_t bytes) {
 }
 
 /* Tile shape for a job: MR rows x (VW * NV) columns per work-item, kept in MR * NV
-** vector registers (complex: twice that).  MR must be a multiple of 8 (pack_a copies
-** eight elements at a time); narrow C gets narrow tiles so less of each tile is padding. */
+** vector registers (complex: three times that).  MR must be a multiple of 8 (pack_a
+** copies eight elements at a time); narrow C gets narrow tiles so less of each tile is padding. */
 typedef struct { int mr, vw, nv; } tile;
 
 static tile pick_tile(const gemm_job *j) {
@@ -218,6 +218,7 @@ static rdn_status run_own(rdn_ctx *ctx, const gemm_job *j) {
   char opts[128];
   tile t = pick_tile(j);
   size_t nr = (size_t)t.vw * (size_t)t.nv, es = rdn_dtype_size(j->dt);
+  if (j->dt == RDN_C64) es = 12;   /* packed complex: re, im and re + im planes */
   cl_ulong np = (j->m + (size_t)t.mr - 1) / (size_t)t.mr, nq = (j->n + nr - 1) / nr;
   snprintf(opts, sizeof opts, "-D MR=%d -D VW=%d -D NV=%d -D PK=%d", t.mr, t.vw, t.nv, PK);
   if ((s = rdn__kernel(ctx, "gemm", j->dt, opts, "pack_a", &kpa)) ||

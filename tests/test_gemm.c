@@ -170,6 +170,14 @@ static void complex_cases(rdn_ctx *ctx, const char *label) {
   run_case(ctx, &s, label);
   gcase l = { RDN_C64, 0, 2, 70, 45, 129, 0, 0, 0, 0, 1, 0, 0 };
   run_case(ctx, &l, label);
+  /* the spectral layer's shape (samples x C against C x (k+1) C, C = 35, k = 10):
+  ** batched, odd M, edge tiles in both directions; then views with beta != 0 */
+  gcase sp = { RDN_C64, 0, 0, 101, 385, 35, 3, 1, 1, 0, 1, 0, 0 };
+  run_case(ctx, &sp, label);
+  gcase spv = { RDN_C64, 0, 0, 37, 385, 35, 2, 1, 1, 1, 0.5, -1.5, 0 };
+  run_case(ctx, &spv, label);
+  gcase sph = { RDN_C64, 2, 1, 13, 11, 35, 2, 1, 0, 1, 1, 0.75, 0 };   /* shared b */
+  run_case(ctx, &sph, label);
 }
 
 /* Views, batches with a broadcast operand on either side, beta = 0 over NaN. */
@@ -235,6 +243,8 @@ static void clblast_provider(rdn_ctx *ctx) {
   run_case(ctx, &c3, "clblast");
   run_case(ctx, &c4, "clblast");
   run_case(ctx, &c5, "clblast");
+  gcase c6 = { RDN_C64, 0, 0, 9, 385, 35, 0, 0, 0, 1, 1.0, 0.5, 0 };  /* spectral width */
+  run_case(ctx, &c6, "clblast");
 }
 
 static void providers(rdn_ctx *ctx) {
