@@ -304,7 +304,14 @@ RDN_API rdn_status rdn_trsm(rdn_ctx *ctx, rdn_tensor *b, const rdn_tensor *l, rd
 /* Convenience: rdn_cholesky + rdn_chol_inverse fused (one launch for small batches):
 ** a (Hermitian positive definite) becomes A^-1. */
 RDN_API rdn_status rdn_spd_inverse(rdn_ctx *ctx, rdn_tensor *a);
-/* rdn_cholesky of a (overwritten by L), then out = log det per matrix. */
+/* rdn_cholesky + log-dets + inverse fused: a (Hermitian positive definite, [n, n] or
+** [b, n, n]) becomes A^-1 (full Hermitian) and logdet[i] = log det A_i (nout = b values;
+** the sum of the log pivots in double where the device has fp64).  Small n: one pass
+** over each matrix in fast memory (on CPU devices one kernel per batch, 16 (f64: 8)
+** matrices per work-item in __local memory).  Errors as rdn_cholesky. */
+RDN_API rdn_status rdn_spd_inverse_logdet(rdn_ctx *ctx, rdn_tensor *a, double *logdet,
+                                          size_t nout);
+/* rdn_cholesky of a (overwritten by L), then out = log det per matrix (one pass). */
 RDN_API rdn_status rdn_spd_logdet(rdn_ctx *ctx, double *out, size_t nout, rdn_tensor *a);
 /* Packed Hermitian storage (runtime/hpack.c): the lower triangles of the n matrices of
 ** a [.., C, C] (f32/f64 symmetric, c64 Hermitian), row i at offset i(i+1)/2, as

@@ -1,7 +1,7 @@
 /*
 ** spectral_ops.c -- operators of the spectral ReduNet (SPEC §1.4-1.5, §1.11): class-sorted
-** spectra, per-class Hermitian Grams as batched complex GEMMs over frequencies, one batched
-** Cholesky / logdet / inverse over all (k+1) F matrices; the Woodbury object.
+** spectra, per-class Hermitian Grams as batched complex GEMMs over frequencies, one fused
+** batched Cholesky + logdet + inverse over all (k+1) F matrices; the Woodbury object.
 */
 #include "spectral_int.h"
 #include <math.h>
@@ -100,15 +100,14 @@ static rdn_status op_sum(rdn_ctx *ctx, const char *fn, rdn_tensor *all, size_t f
   return s;
 }
 
-/* E = conj a (I + a Sigma)^-1 into e [F, C, C] (Gram as a batched GEMM V^H V, Cholesky,
-** logdet, inverse). */
+/* E = conj a (I + a Sigma)^-1 into e [F, C, C] (Gram as a batched GEMM V^H V, then the
+** fused Cholesky + logdet + inverse). */
 static rdn_status e_operator(rdn_ctx *ctx, const char *fn, rdn_tensor *e, const rdn_tensor *v,
                              double a, double *ld, size_t f) {
   rdn_status s;
   if ((s = rdn_gemm(ctx, RDN_CONJTRANS, RDN_NOTRANS, 1.0, v, v, 0.0, e)) != RDN_OK ||
       (s = op_sum(ctx, fn, e, f, e->shape[1], 0, &a)) != RDN_OK ||
-      (s = rdn_cholesky(ctx, e)) != RDN_OK || (s = rdn_chol_logdet(ctx, ld, f, e)) != RDN_OK ||
-      (s = rdn_chol_inverse(ctx, e)) != RDN_OK)
+      (s = rdn_spd_inverse_logdet(ctx, e, ld, f)) != RDN_OK)
     return s;
   for (size_t p = 0; p < f; p++) ld[p] += (double)e->shape[1] * log(a);
   return RDN_OK;
@@ -180,11 +179,12 @@ rdn_status rdn_spectral_operators(rdn_ctx *ctx, rdn_tensor *w, double *gamma, do
   ** inverses are conj(E), conj(C^j), applied as row vectors (v^T conj(E) = (E v)^T). */
   if ((s = rdn_tensor_reshape(&all, ops, 3, s3)) != RDN_OK ||
       (s = class_grams(ctx, fn, all, v, labels, k, cnt)) != RDN_OK ||
-      (s = op_sum(ctx, fn, all, f, c, k, alpha)) != RDN_OK ||
-      (s = rdn_cholesky(ctx, all)) != RDN_OK ||
-      (s = rdn_chol_logdet(ctx, ld, nmat, all)) != RDN_OK)
+      (s = op_sum(ctx, fn, all, f, c, k, alpha)) != RDN_OK)
     goto done;
-  if (w && (s = rdn_chol_inverse(ctx, all)) != RDN_OK) goto done;
+  /* one pass per matrix: factor, log-det and (when the operators are wanted) inverse */
+  if ((s = w ? rdn_spd_inverse_logdet(ctx, all, ld, nmat)
+             : rdn_spd_logdet(ctx, ld, nmat, all)) != RDN_OK)
+    goto done;
   for (size_t i = 0; i < nmat; i++) ld[i] += (double)c * log(alpha[i / f]);
   double n = (double)rdn__spec_rows(g) * (double)g->w;
   double r = freq_sum(g, ld) / (2 * n), rc = 0;
@@ -257,9 +257,8 @@ rdn_status rdn_spectral_wb_create(rdn_ctx *ctx, rdn_spectral_wb **out, double *g
     rdn_tensor *z = NULL, *nj = NULL;
     if ((s = sub3(&z, wb->zs, wb->zoff[j], f, mj, c)) == RDN_OK &&
         (s = sub3(&nj, wb->ninv, wb->noff[j], f, mj, mj)) == RDN_OK &&
-        (s = rdn_gram(ctx, nj, z, RDN_GRAM_ROWS, 1.0, 1 / wb->alpha[j + 1])) == RDN_OK &&
-        (s = rdn_cholesky(ctx, nj)) == RDN_OK && (s = rdn_chol_logdet(ctx, ldj, f, nj)) == RDN_OK)
-      s = rdn_chol_inverse(ctx, nj);
+        (s = rdn_gram(ctx, nj, z, RDN_GRAM_ROWS, 1.0, 1 / wb->alpha[j + 1])) == RDN_OK)
+      s = rdn_spd_inverse_logdet(ctx, nj, ldj, f);
     for (size_t p = 0; p < f; p++) ldj[p] += (double)mj * log(wb->alpha[j + 1]);
     rc += (double)mj / (double)m * freq_sum(g, ldj) / (2 * n);
     if (gamma) gamma[j] = (double)mj / (double)m;
