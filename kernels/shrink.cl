@@ -125,6 +125,18 @@ inline void st16_nt(float16 v, __global float *o) {
   vstore16(v, 0, o);
 }
 
+/* Streaming stores are weakly ordered: after a barrier (all the work-group's stores are
+** issued; PoCL runs a work-group on one thread) work-item 0 makes them globally visible
+** with an sfence before the kernel's completion is signalled (one per work-item cost 3x
+** in cmul_bank).  Called by every work-item of the group, outside any branch. */
+inline void nt_fence_group(void) {
+  barrier(CLK_GLOBAL_MEM_FENCE);
+#if defined(__x86_64__) && defined(__AVX512F__)
+  if (get_local_id(0) == 0 && get_local_id(1) == 0 && get_local_id(2) == 0)
+    __asm__ volatile("sfence" : : : "memory");
+#endif
+}
+
 /* out[b, f, p] = x[b, p] * filt[f, p] (conj(filt) when cj), filt complex (cplx = 1) or
 ** real; grid (ceil(np / CB_RUN), B * F), (b, f) uniform per row of work-items.  A run of
 ** CB_RUN points per work-item measured 1.3x faster than 8 (PoCL's per-work-item cost). */
@@ -132,9 +144,8 @@ inline void st16_nt(float16 v, __global float *o) {
 __kernel void cmul_bank(__global float *out, ulong ooff, __global const float *x, ulong xoff,
                         __global const float *h, ulong hoff, ulong np, ulong nf, ulong nbf,
                         int cplx, int cj) {
-  ulong p = CB_RUN * get_global_id(0), bf = get_global_id(1);
-  if (p >= np || bf >= nbf) return;
-  ulong pe = min(p + CB_RUN, np);
+  ulong p = CB_RUN * get_global_id(0), bf = min((ulong)get_global_id(1), nbf - 1);
+  ulong pe = min(p + CB_RUN, np);     /* p >= np: no work, but the group's barrier below */
   __global const float *xr = x + 2 * (xoff + (bf / nf) * np);
   __global float *o = out + 2 * (ooff + bf * np);
   __global const float *hr = h + (cplx ? 2 : 1) * (hoff + (bf % nf) * np);
@@ -158,6 +169,7 @@ __kernel void cmul_bank(__global float *out, ulong ooff, __global const float *x
     o[2 * p] = zr * gr - zi * gi;
     o[2 * p + 1] = zr * gi + zi * gr;
   }
+  nt_fence_group();
 }
 
 /* Fourier periodisation: x [nb, H, W] -> out [nb, H/k, W/k], the mean of the k x k
@@ -169,10 +181,9 @@ __kernel void cmul_bank(__global float *out, ulong ooff, __global const float *x
 ** all bands at once).  Grid (nblk nb), nblk = ceil(hk / rb). */
 __kernel void periodize(__global float *out, ulong ooff, __global const float *x, ulong xoff,
                         uint h, uint w, uint k, uint rb, uint nblk, ulong nwi) {
-  ulong g = get_global_id(0);
-  if (g >= nwi) return;
-  ulong b = g / nblk;
+  ulong g = get_global_id(0), b = g / nblk;
   uint hk = h / k, wk = w / k, u0 = (uint)(g - b * nblk) * rb, u1 = min(u0 + rb, hk);
+  if (g >= nwi) u1 = u0;              /* no rows, but the group's barrier below */
   __global const float *p = x + 2 * (xoff + b * (ulong)h * w);
   __global float *o = out + 2 * (ooff + b * (ulong)hk * wk);
   float inv = 1.0f / (float)(k * k);
@@ -195,6 +206,7 @@ __kernel void periodize(__global float *out, ulong ooff, __global const float *x
         vstore2(a + 1 < k ? s : s * inv, 0, q + 2 * v);
       }
     }
+  nt_fence_group();
 }
 #endif
 
