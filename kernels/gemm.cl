@@ -77,6 +77,15 @@ INLINE void st8p(float16 v, __global float *o, int w, int cj) {
 }
 #endif
 
+/* Column k of eight private rows t[8][PK] as one vector (the type LD8 returns). */
+#if RDN_COMPLEX
+#define COL8(t, k) ((float16)((t)[0][k], (t)[1][k], (t)[2][k], (t)[3][k], (t)[4][k], \
+                              (t)[5][k], (t)[6][k], (t)[7][k]))
+#else
+#define COL8(t, k) ((CAT(RS, 8))((t)[0][k], (t)[1][k], (t)[2][k], (t)[3][k], (t)[4][k], \
+                                 (t)[5][k], (t)[6][k], (t)[7][k]))
+#endif
+
 /* t[0..PK) = s[0..nk), vector loads when the chunk is whole (PK: a multiple of 8). */
 INLINE void read_k(__global const elem *s, ulong nk, elem *t) {
   if (nk == PK) {
@@ -98,6 +107,18 @@ INLINE void pack_panel(__global const elem *x, ulong ld, int direct, int cj, ulo
         for (int w = 0; w < W; w += 8) ST8P(LD8(s + w), o + w, W, cj);
       } else {
         for (int w = 0; w < W; w++) PUT(o, w, w < (int)nw ? CJ(s[w], cj) : (elem)0, W);
+      }
+    }
+  } else if (nw == (ulong)W) {
+    /* whole panel: eight source rows at a time, transposed in private memory, so the
+    ** panel is written eight values per store */
+    for (int w = 0; w < W; w += 8) {
+      elem t[8][PK];
+      UNROLL for (int r = 0; r < 8; r++) read_k(x + (w0 + w + r) * ld + k0, nk, t[r]);
+      if (nk == PK) {
+        UNROLL for (int k = 0; k < PK; k++) ST8P(COL8(t, k), o + k * STEP(W) + w, W, cj);
+      } else {
+        for (ulong k = 0; k < nk; k++) ST8P(COL8(t, k), o + k * STEP(W) + w, W, cj);
       }
     }
   } else {
