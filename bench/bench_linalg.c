@@ -1,7 +1,8 @@
 /*
-** bench_linalg.c -- Gram vs OpenBLAS ssyrk, batched complex Cholesky + inverse vs a
-** LAPACKE cpotrf + cpotri loop, large Cholesky vs LAPACKE spotrf, and the wall time of
-** rdn_mcr2 (d = 784, m = 20000, k = 10).  Device time from OpenCL events.
+** bench_linalg.c -- Gram vs OpenBLAS ssyrk, batched complex Cholesky + inverse (and
+** + log-det: the spectral ReduNet's 4620 operators) vs a LAPACKE cpotrf + cpotri loop,
+** large Cholesky vs LAPACKE spotrf, and the wall time of rdn_mcr2 (d = 784, m = 20000,
+** k = 10).  Device time from OpenCL events.
 */
 #include "benchutil.h"
 #include <math.h>
@@ -86,12 +87,20 @@ typedef struct {
   rdn_tensor *a, *w;
   int n, b;
   float *h, *hw;
+  double *ld;
 } chol_job;
 
 static int chol_rdn(void *p) {
   chol_job *j = p;
   /* restore the input (a device copy, counted in the time) then potrf + potri fused */
   return rdn_tensor_copy(j->w, j->a) != RDN_OK || rdn_spd_inverse(ctx, j->w) != RDN_OK;
+}
+
+/* the spectral ReduNet's operator step: factor, log-dets and inverse in one pass */
+static int chol_ld_rdn(void *p) {
+  chol_job *j = p;
+  return rdn_tensor_copy(j->w, j->a) != RDN_OK ||
+         rdn_spd_inverse_logdet(ctx, j->w, j->ld, (size_t)j->b) != RDN_OK;
 }
 
 #ifdef RDN_HAVE_LAPACKE
@@ -101,61 +110,78 @@ static void chol_lapack(void *p) {
   memcpy(j->hw, j->h, (size_t)j->b * nn * 2 * sizeof(float));
   for (int w = 0; w < j->b; w++) {
     lapack_complex_float *m = (lapack_complex_float *)(j->hw + 2 * w * nn);
-    if (LAPACKE_cpotrf(LAPACK_ROW_MAJOR, 'L', j->n, m, j->n) ||
-        LAPACKE_cpotri(LAPACK_ROW_MAJOR, 'L', j->n, m, j->n))
+    if (LAPACKE_cpotrf(LAPACK_ROW_MAJOR, 'L', j->n, m, j->n))
+      fprintf(stderr, "bench_linalg: LAPACKE failed on matrix %d\n", w);
+    if (j->ld) {                  /* log det from the factor's diagonal, as rdn does */
+      double s = 0;
+      for (int i = 0; i < j->n; i++) s += 2 * log((double)j->hw[2 * (w * nn + i * (j->n + 1))]);
+      j->ld[w] = s;
+    }
+    if (LAPACKE_cpotri(LAPACK_ROW_MAJOR, 'L', j->n, m, j->n))
       fprintf(stderr, "bench_linalg: LAPACKE failed on matrix %d\n", w);
   }
 }
 #endif
 
-/* Hermitian positive definite batch on the host: A = B B^H / n + I. */
+/* Hermitian positive definite batch on the host: A = B B^H / n + I (the same matrix b
+** times: built once, copied). */
 static float *hpd_host(int b, int n) {
-  float *h = malloc((size_t)b * n * n * 2 * sizeof *h), *m = host_rand((size_t)n * n * 2, 3);
-  for (int w = 0; w < b; w++)
-    for (int i = 0; i < n; i++)
-      for (int k = 0; k < n; k++) {
-        double re = i == k ? 1 : 0, im = 0;
-        for (int t = 0; t < n; t++) {
-          float ar = m[2 * (i * n + t)], ai = m[2 * (i * n + t) + 1];
-          float br = m[2 * (k * n + t)], bi = m[2 * (k * n + t) + 1];
-          re += (ar * br + ai * bi) / n;
-          im += (ai * br - ar * bi) / n;
-        }
-        size_t o = 2 * ((size_t)w * n * n + (size_t)i * n + k);
-        h[o] = (float)re;
-        h[o + 1] = i == k ? 0 : (float)im;
+  size_t nn = (size_t)n * n;
+  float *h = malloc((size_t)b * nn * 2 * sizeof *h), *m = host_rand(nn * 2, 3);
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < n; k++) {
+      double re = i == k ? 1 : 0, im = 0;
+      for (int t = 0; t < n; t++) {
+        float ar = m[2 * (i * n + t)], ai = m[2 * (i * n + t) + 1];
+        float br = m[2 * (k * n + t)], bi = m[2 * (k * n + t) + 1];
+        re += (ar * br + ai * bi) / n;
+        im += (ai * br - ar * bi) / n;
       }
+      h[2 * ((size_t)i * n + k)] = (float)re;
+      h[2 * ((size_t)i * n + k) + 1] = i == k ? 0 : (float)im;
+    }
+  for (int w = 1; w < b; w++) memcpy(h + 2 * w * nn, h, nn * 2 * sizeof *h);
   free(m);
   return h;
+}
+
+/* b Hermitian positive definite c64 [n x n]: rdn (inverse, or with ld inverse + log-dets)
+** against the LAPACKE loop. */
+static void chol_row(int b, int n, int ld, int warm, int reps) {
+  chol_job j = { NULL, NULL, n, b, NULL, NULL, NULL };
+  size_t shape[3] = { (size_t)j.b, (size_t)j.n, (size_t)j.n };
+  size_t bytes = (size_t)j.b * j.n * j.n * 2 * sizeof(float);
+  j.h = hpd_host(j.b, j.n);
+  j.hw = malloc(bytes);
+  j.ld = ld ? malloc((size_t)b * sizeof *j.ld) : NULL;
+  if (rdn_tensor_new(ctx, &j.a, RDN_C64, 3, shape) != RDN_OK ||
+      rdn_tensor_new(ctx, &j.w, RDN_C64, 3, shape) != RDN_OK ||
+      rdn_tensor_write(j.a, j.h, bytes) != RDN_OK)
+    die();
+  double sec = bu_device(ctx, ld ? chol_ld_rdn : chol_rdn, &j, warm, reps), base = -1;
+#ifdef RDN_HAVE_LAPACKE
+  base = bu_host(chol_lapack, &j, warm, reps);
+#endif
+  char shape_s[64];
+  snprintf(shape_s, sizeof shape_s, "%d x [%d x %d]", j.b, j.n, j.n);
+  /* complex potrf 4n^3/3 + potri 8n^3/3 real flops */
+  bu_row(ld ? "cpotrf+logdet+cpotri" : "cpotrf+cpotri", shape_s, sec,
+         4.0 * j.b * pow(j.n, 3) * 1e-9, "GFLOP/s", base);
+  rdn_tensor_release(j.a);
+  rdn_tensor_release(j.w);
+  free(j.h);
+  free(j.hw);
+  free(j.ld);
 }
 
 static void bench_chol_batched(void) {
   static const int cs[4] = { 5, 16, 32, 64 };
   bu_head("Batched Hermitian Cholesky + inverse (c64, 784 matrices C x C; rdn includes a "
           "device copy of the input)", "LAPACKE cpotrf+cpotri loop");
-  for (int t = 0; t < 4; t++) {
-    chol_job j = { NULL, NULL, cs[t], 784, NULL, NULL };
-    size_t shape[3] = { (size_t)j.b, (size_t)j.n, (size_t)j.n };
-    size_t bytes = (size_t)j.b * j.n * j.n * 2 * sizeof(float);
-    j.h = hpd_host(j.b, j.n);
-    j.hw = malloc(bytes);
-    if (rdn_tensor_new(ctx, &j.a, RDN_C64, 3, shape) != RDN_OK ||
-        rdn_tensor_new(ctx, &j.w, RDN_C64, 3, shape) != RDN_OK ||
-        rdn_tensor_write(j.a, j.h, bytes) != RDN_OK)
-      die();
-    double sec = bu_device(ctx, chol_rdn, &j, 2, 7), base = -1;
-#ifdef RDN_HAVE_LAPACKE
-    base = bu_host(chol_lapack, &j, 2, 7);
-#endif
-    char shape_s[64];
-    snprintf(shape_s, sizeof shape_s, "%d x [%d x %d]", j.b, j.n, j.n);
-    /* complex potrf 4n^3/3 + potri 8n^3/3 real flops */
-    bu_row("cpotrf+cpotri", shape_s, sec, 4.0 * j.b * pow(j.n, 3) * 1e-9, "GFLOP/s", base);
-    rdn_tensor_release(j.a);
-    rdn_tensor_release(j.w);
-    free(j.h);
-    free(j.hw);
-  }
+  for (int t = 0; t < 4; t++) chol_row(784, cs[t], 0, 2, 7);
+  /* the 2-D spectral ReduNet's (k + 1) F = 11 * 420 operators at C = 35 and 75 */
+  chol_row(4620, 35, 1, 1, 5);
+  chol_row(4620, 75, 1, 1, 3);
 }
 
 /* ------------------------------------------------------- large cholesky */
@@ -177,7 +203,7 @@ static void bench_chol_large(void) {
   static const int ns[2] = { 784, 2048 };
   bu_head("Large Cholesky (f32; rdn includes a device copy of the input)", "LAPACKE spotrf");
   for (int t = 0; t < 2; t++) {
-    chol_job j = { NULL, NULL, ns[t], 1, NULL, NULL };
+    chol_job j = { NULL, NULL, ns[t], 1, NULL, NULL, NULL };
     size_t n = (size_t)j.n, shape[2] = { n, n };
     j.h = malloc(n * n * sizeof *j.h);
     j.hw = malloc(n * n * sizeof *j.hw);

@@ -1,12 +1,12 @@
 /*
-** cholesky.cl -- batched Cholesky, inverse (potri), solves and log-det of small
-** Hermitian positive definite matrices (n <= 128).  "Lanes" kernels factor LANES
+** cholesky.cl -- batched Cholesky, inverse (potri) and log-det of small Hermitian
+** positive definite matrices (n <= 128).  "Lanes" kernels factor LANES
 ** matrices per work-item in SIMD lanes from an interleaved copy: in __local memory by
 ** one kernel that also reads and writes the matrices (lanes_local, the CPU path while
 ** LANES copies fit: one pass over each matrix in cache) or in a global copy (LANES 1 is
-** one matrix per work-item, the GPU path for small n); chol_wg uses a work-group per
-** matrix with __local memory and barriers (the GPU path above n = 16).  Each factorising
-** kernel can also write log det A = sum_i log pivot_i (acc precision) per matrix.
+** one matrix per work-item, the GPU path for small n; chol_wg.cl has the work-group per
+** matrix GPU path).  The factorising kernels also write log det A = sum_i log pivot_i
+** (acc precision) per matrix when asked.
 */
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -20,18 +20,10 @@
 #endif
 #if RDN_COMPLEX
 #define NCOMP 2
-#define RE(v) ((v).x)
-#define MUL(a, b) CMUL(a, b)
-#define MULC(a, b) CMULC(a, b)        /* a * conj(b) */
-#define CJ(a) CONJ(a)
 #define ZERO ((elem)(0, 0))
 #define FROMR(v) ((elem)((v), 0))
 #else
 #define NCOMP 1
-#define RE(v) (v)
-#define MUL(a, b) ((a) * (b))
-#define MULC(a, b) ((a) * (b))
-#define CJ(a) (a)
 #define ZERO ((elem)0)
 #define FROMR(v) ((elem)(v))
 #endif
@@ -434,150 +426,3 @@ __kernel void lanes_local(__global elem *a, ulong aoff, ulong n, ulong nmat, int
   report(w0, nmat, fail, fval, lds, info, ld, ld_on);
 }
 #endif
-
-/* ---- a work-group per matrix (n^2 elements must fit __local memory): right-looking in
-** __local memory (skipped when factor == 0: a then holds L), optionally followed by the
-** inverse.  info and ld as in report(). */
-__kernel void chol_wg(__global elem *a, ulong aoff, ulong n, ulong nmat, int factor,
-                      int inverse, __global int *info, __global acc *ld, int ld_on,
-                      __local elem *L) {
-  ulong w = get_group_id(0), lid = get_local_id(0), lsz = get_local_size(0);
-  if (w >= nmat) return;
-  __global elem *A = a + aoff + w * n * n;
-  for (ulong e = lid; e < n * n; e += lsz) L[e] = A[e];
-  barrier(CLK_LOCAL_MEM_FENCE);
-  int fail = 0;
-  real fval = 0;
-  acc lds = 0;
-  for (ulong k = 0; factor && k < n; k++) {
-    real d = RE(L[k * n + k]);
-    int ok = d > 0 && !isinf(d);
-    if (!ok && !fail) {
-      fail = (int)k + 1;
-      fval = d;
-    }
-    real p = ok ? d : (real)1, l = sqrt(p), il = (real)1 / l;
-    lds += log((acc)p);
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (ulong i = k + lid; i < n; i += lsz) L[i * n + k] = i == k ? FROMR(l) : L[i * n + k] * il;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (ulong i = k + 1 + lid; i < n; i += lsz) {
-      elem lik = L[i * n + k];
-      for (ulong j = k + 1; j <= i; j++) L[i * n + j] -= MULC(lik, L[j * n + k]);
-    }
-    barrier(CLK_LOCAL_MEM_FENCE);
-  }
-  if (lid == 0 && ld_on && factor) ld[w] = lds;
-  if (lid == 0 && fail) {
-    info[1 + w] = fail;
-    info[1 + nmat + w] = as_int((float)fval);
-    atomic_min((__global uint *)info, (uint)w);
-  }
-  if (!inverse) {
-    for (ulong e = lid; e < n * n; e += lsz) A[e] = e % n <= e / n ? L[e] : ZERO;
-    return;
-  }
-  /* W = L^-1 by columns (one work-item per column) into A's lower triangle */
-  for (ulong j = lid; j < n; j += lsz) {
-    A[j * n + j] = FROMR((real)1 / RE(L[j * n + j]));
-    for (ulong i = j + 1; i < n; i++) {
-      elem s = ZERO;
-      for (ulong k = j; k < i; k++) s += MUL(L[i * n + k], A[k * n + j]);
-      A[i * n + j] = s * (-(real)1 / RE(L[i * n + i]));
-    }
-  }
-  barrier(CLK_GLOBAL_MEM_FENCE | CLK_LOCAL_MEM_FENCE);
-  for (ulong e = lid; e < n * n; e += lsz) L[e] = e % n <= e / n ? A[e] : ZERO;
-  barrier(CLK_LOCAL_MEM_FENCE);
-  /* X = W^H W, row i per work-item; both triangles written */
-  for (ulong i = lid; i < n; i += lsz)
-    for (ulong j = 0; j <= i; j++) {
-      elem s = ZERO;
-      for (ulong k = i; k < n; k++) s += MULC(L[k * n + j], L[k * n + i]);
-      if (j == i) s = FROMR(RE(s));
-      A[i * n + j] = s;
-      A[j * n + i] = CJ(s);
-    }
-}
-
-/* ---- helpers for any n */
-
-/* out[w] = 2 sum_i log L_w[i][i] (acc precision).  One work-item per matrix. */
-__kernel void chol_logdet(__global acc *out, __global const elem *l, ulong loff, ulong n,
-                          ulong nmat) {
-  ulong w = get_global_id(0);
-  if (w >= nmat) return;
-  __global const elem *L = l + loff + w * n * n;
-  acc s = 0;
-  for (ulong i = 0; i < n; i++) s += log((acc)RE(L[i * n + i]));
-  out[w] = 2 * s;
-}
-
-/* Solves on VC columns at once (contiguous in a row of b): SIMD over the right-hand
-** sides.  Complex vectors hold VC interleaved (re, im) pairs. */
-#if RDN_DTYPE == 1
-#define VC 8
-typedef double8 cvec;
-#define CVL(p) vload8(0, (__global const double *)(p))
-#define CVS(v, p) vstore8(v, 0, (__global double *)(p))
-#elif RDN_COMPLEX
-#define VC 8
-typedef float16 cvec;
-#define CVL(p) vload16(0, (__global const float *)(p))
-#define CVS(v, p) vstore16(v, 0, (__global float *)(p))
-#else
-#define VC 16
-typedef float16 cvec;
-#define CVL(p) vload16(0, (__global const float *)(p))
-#define CVS(v, p) vstore16(v, 0, (__global float *)(p))
-#endif
-#if RDN_COMPLEX
-/* l * v for a complex scalar l and interleaved v: l.x v + l.y (-v.im, v.re) */
-#define MULV(l, v) ((l).x * (v) + (l).y * ((v).s1032547698badcfe * \
-                   (cvec)(-1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1)))
-#else
-#define MULV(l, v) ((l) * (v))
-#endif
-
-/* In place on columns c0 .. c0+VC of matrix w of b (rows ldb apart, matrices sb apart)
-** with the lower factor of matrix w of l (rows ldl apart, matrices sl apart): mode 1
-** solves L x = b, mode 2 L^H x = b, mode 3 both (A x = b).  Grid (ceil(r / VC), nmat);
-** a partial group of columns is solved column by column. */
-__kernel void chol_solve_small(__global elem *bm, ulong boff, ulong sb, ulong ldb,
-                               __global const elem *l, ulong loff, ulong sl, ulong ldl,
-                               ulong n, ulong r, ulong nmat, int mode) {
-  ulong c0 = get_global_id(0) * VC, w = get_global_id(1);
-  if (c0 >= r || w >= nmat) return;
-  __global elem *xb = bm + boff + w * sb + c0;
-  __global const elem *L = l + loff + w * sl;
-  if (c0 + VC <= r) {
-    if (mode & 1)
-      for (ulong i = 0; i < n; i++) {
-        cvec s = CVL(xb + i * ldb);
-        for (ulong k = 0; k < i; k++) s -= MULV(L[i * ldl + k], CVL(xb + k * ldb));
-        CVS(s * ((real)1 / RE(L[i * ldl + i])), xb + i * ldb);
-      }
-    if (mode & 2)
-      for (ulong i = n; i-- > 0;) {
-        cvec s = CVL(xb + i * ldb);
-        for (ulong k = i + 1; k < n; k++) s -= MULV(CJ(L[k * ldl + i]), CVL(xb + k * ldb));
-        CVS(s * ((real)1 / RE(L[i * ldl + i])), xb + i * ldb);
-      }
-    return;
-  }
-  for (ulong c = 0; c < r - c0; c++) {
-    __global elem *x = xb + c;
-    if (mode & 1)
-      for (ulong i = 0; i < n; i++) {
-        elem s = x[i * ldb];
-        for (ulong k = 0; k < i; k++) s -= MUL(L[i * ldl + k], x[k * ldb]);
-        x[i * ldb] = s * ((real)1 / RE(L[i * ldl + i]));
-      }
-    if (mode & 2)
-      for (ulong i = n; i-- > 0;) {
-        elem s = x[i * ldb];
-        for (ulong k = i + 1; k < n; k++) s -= MUL(CJ(L[k * ldl + i]), x[k * ldb]);
-        x[i * ldb] = s * ((real)1 / RE(L[i * ldl + i]));
-      }
-  }
-}

@@ -1,7 +1,8 @@
 /*
 ** cholesky.c -- Cholesky factorisation, inverse, solves and log-det of Hermitian positive
-** definite matrices: batches of n <= 128 in one launch per PACK_BYTES of packed copies
-** (kernels/cholesky.cl), larger n through the blocked GEMM-based path of chol_blocked.c.
+** definite matrices: batches of n <= 128 (kernels/cholesky.cl, GPU work-group path
+** chol_wg.cl; log-det and solves from a factor: chol_solve.cl), larger n through the
+** blocked GEMM-based path of chol_blocked.c.
 */
 #include "rdn_impl.h"
 #include <math.h>
@@ -115,8 +116,8 @@ static rdn_status one_batch(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem b
     size_t lw = path == PATH_GROUP ? 64 : 1, gws = (nmat + (size_t)lanes - 1) / (size_t)lanes * lw;
     size_t lbytes = path == PATH_GROUP ? n * n * rdn_dtype_size(dt)
                                        : (n + 1) * (n + 1) * rdn_dtype_size(dt) * (size_t)lanes;
-    if ((s = rdn__kernel(ctx, "cholesky", dt, path == PATH_GROUP ? NULL : opts, kn, &k)) !=
-            RDN_OK ||
+    if ((s = path == PATH_GROUP ? rdn__kernel(ctx, "chol_wg", dt, NULL, kn, &k)
+                                : rdn__kernel(ctx, "cholesky", dt, opts, kn, &k)) != RDN_OK ||
         (s = RDN_ARGS(ctx, k, kn, RDN_ARG(buf), RDN_ARG(offl), RDN_ARG(nl), RDN_ARG(nm),
                       RDN_ARG(fa), RDN_ARG(inv), RDN_ARG(info), RDN_ARG(ldm),
                       RDN_ARG(lon))) != RDN_OK)
@@ -265,7 +266,7 @@ rdn_status rdn__chol_logdet(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem b
   cl_mem o;
   int f64 = ctx->info.has_fp64;
   size_t as = f64 ? 8 : 4;
-  if ((s = rdn__kernel(ctx, "cholesky", dt, NULL, "chol_logdet", &k)) != RDN_OK) return s;
+  if ((s = rdn__kernel(ctx, "chol_solve", dt, NULL, "chol_logdet", &k)) != RDN_OK) return s;
   if (!(o = rdn__buffer(ctx, fn, nmat * as, &s))) return s;
   void *h = malloc(nmat * as);
   cl_ulong offl = off, nl = n, nm = nmat;
@@ -312,7 +313,8 @@ rdn_status rdn__solve_small(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem b
   rdn_status s;
   cl_kernel k;
   (void)fn;
-  if ((s = rdn__kernel(ctx, "cholesky", dt, NULL, "chol_solve_small", &k)) != RDN_OK) return s;
+  if ((s = rdn__kernel(ctx, "chol_solve", dt, NULL, "chol_solve_small", &k)) != RDN_OK)
+    return s;
   cl_ulong bo = boff, sbl = sb, ldbl = ldb, lo = loff, sll = sl, ldll = ldl, nl = n, rl = r;
   cl_ulong nm = nmat;
   cl_int md = mode;

@@ -278,11 +278,13 @@ RDN_API rdn_status rdn_gram_sum(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor 
 RDN_API rdn_status rdn_last_axis_first(rdn_ctx *ctx, rdn_tensor *out, const rdn_tensor *in);
 
 /* Cholesky family.  Matrices are [n, n] or batches [b, n, n]; f32, f64, c64 (Hermitian).
-** Batches of n <= 128 run in one launch per 256 MiB of packed copies (on CPU devices each
-** work-item factors 16 (f64: 8) matrices at once in SIMD lanes; on GPUs one matrix per
-** work-item for n <= 16, a work-group per matrix above while the matrix fits __local
-** memory, else one per work-item; RDN_CHOL=lanes|item|group forces a path,
-** RDN_CHOL_BATCH=b at most b matrices per launch).  Larger n use a
+** Batches of n <= 128: on CPU devices each work-item factors 16 (f64: 8) matrices at once
+** in SIMD lanes, read into __local memory, factored / inverted and written back by one
+** kernel (one launch; a global packed copy between three kernels when the lanes do not
+** fit __local memory); on GPUs one matrix per work-item for n <= 16, a work-group per
+** matrix above while the matrix fits __local memory, else one per work-item (launches of
+** at most 256 MiB of packed copies).  RDN_CHOL=local|lanes|item|group forces a path,
+** RDN_CHOL_BATCH=b at most b matrices per launch.  Larger n use a
 ** blocked left-looking factorisation: panel kernels + rdn_gemm updates (the inverse of a
 ** large matrix: two blocked triangular solves on the identity).  A pivot that is
 ** not positive (or NaN/Inf) gives RDN_ENUMERIC naming the matrix, the pivot index and its

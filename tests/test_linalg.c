@@ -1,6 +1,7 @@
 /*
 ** test_linalg.c -- Gram (both sides, batched, per class, views), batched and blocked
-** Cholesky, solves, inverse and log-det against float64 host references (linalg_ref.h),
+** Cholesky, solves, inverse and log-det (also fused: rdn_spd_inverse_logdet, every
+** batched path) against float64 host references (linalg_ref.h),
 ** and every bad-input case of the Gram and Cholesky API.  Rates: test_coding_rate.c.
 */
 #include "linalg_ref.h"
@@ -164,15 +165,15 @@ static void chol_case(rdn_ctx *ctx, rdn_dtype dt, size_t nmat, size_t n, const c
 }
 
 static void test_chol_small(rdn_ctx *ctx) {
-  static const char *paths[3] = { "lanes", "item", "group" };
+  static const char *paths[4] = { "local", "lanes", "item", "group" };
   for (int t = 0; t < 3; t++) {
     rdn_dtype dt = DTS[t];
     if (dt == RDN_F64 && !has64) continue;
-    for (int p = 0; p < 3; p++) {
+    for (int p = 0; p < 4; p++) {
       setenv("RDN_CHOL", paths[p], 1);
       for (size_t n = 1; n <= 64; n++) {
         /* every size on the CPU path; a spread of sizes on the others */
-        if (p && !(n <= 3 || n == 8 || n == 15 || n == 16 || n == 17 || n == 31 || n == 64))
+        if (p > 1 && !(n <= 3 || n == 8 || n == 15 || n == 16 || n == 17 || n == 31 || n == 64))
           continue;
         size_t nmat = n % 5 == 0 ? 33 : 1 + 2 * (n % 4);
         chol_case(ctx, dt, nmat, n, paths[p]);
@@ -180,8 +181,8 @@ static void test_chol_small(rdn_ctx *ctx) {
       /* 65..128 (batched since the spectral ReduNet's C = 75): odd batch counts */
       static const size_t big[5] = { 65, 75, 97, 127, 128 };
       for (int i = 0; i < 5; i++)
-        if (!p || big[i] == 65 || big[i] == 128) chol_case(ctx, dt, 1 + 2 * (size_t)i, big[i],
-                                                           paths[p]);
+        if (p < 2 || big[i] == 65 || big[i] == 128) chol_case(ctx, dt, 1 + 2 * (size_t)i,
+                                                              big[i], paths[p]);
     }
   }
   /* several launches (RDN_CHOL_BATCH matrices each): the failure index counts from the
@@ -191,6 +192,128 @@ static void test_chol_small(rdn_ctx *ctx) {
   chol_case(ctx, RDN_F32, 9, 21, "lanes, 4 per launch");
   unsetenv("RDN_CHOL_BATCH");
   unsetenv("RDN_CHOL");
+}
+
+/* Host inverse in double from a copy of the Hermitian PD a (n^3: column solves). */
+static void host_inverse(cplx *x, const cplx *a, size_t n) {
+  cplx *l = malloc(n * n * sizeof *l), *y = malloc(n * sizeof *y);
+  memcpy(l, a, n * n * sizeof *l);
+  host_chol(l, n);
+  for (size_t c = 0; c < n; c++) {
+    for (size_t i = 0; i < n; i++) {             /* L y = e_c */
+      cplx s = i == c ? 1 : 0;
+      for (size_t k = 0; k < i; k++) s -= l[i * n + k] * y[k];
+      y[i] = s / l[i * n + i];
+    }
+    for (size_t i = n; i-- > 0;) {               /* L^H x = y */
+      cplx s = y[i];
+      for (size_t k = i + 1; k < n; k++) s -= conj(l[k * n + i]) * x[k * n + c];
+      x[i * n + c] = s / l[i * n + i];
+    }
+  }
+  free(l);
+  free(y);
+}
+
+/* rdn_spd_inverse_logdet on nmat matrices in a rows view (offset 1 matrix, one matrix
+** after it) vs the float64 host inverse and log-det; the neighbours stay untouched. */
+static void fused_case(rdn_ctx *ctx, rdn_dtype dt, size_t nmat, size_t n, const char *path) {
+  size_t shp[3] = { nmat + 2, n, n }, one = n * n;
+  cplx *a = spd_batch(dt, nmat + 2, n, 77 + n * 3 + nmat), *x = malloc(one * sizeof *x);
+  rdn_tensor *t = up(ctx, dt, 3, shp, a, (nmat + 2) * one), *v = NULL;
+  CHECK_OK(ctx, rdn_tensor_rows(&v, t, 1, nmat));
+  double *ld = malloc(nmat * sizeof *ld), ei = 0, eg = 0;
+  CHECK_OK(ctx, rdn_spd_inverse_logdet(ctx, v, ld, nmat));
+  cplx *r = down(t);
+  for (size_t m = 1; m <= nmat; m++) {
+    host_inverse(x, a + m * one, n);
+    ei = fmax(ei, cerr(r + m * one, x, one));
+    memcpy(x, a + m * one, one * sizeof *x);
+    double want = host_logdet(x, n);
+    eg = fmax(eg, fabs(ld[m - 1] - want) / (1 + fabs(want)));
+  }
+  CHECK(cerr(r, a, one) <= 1e-7 && cerr(r + (nmat + 1) * one, a + (nmat + 1) * one, one) <=
+        1e-7, "fused %s %s n=%zu: matrices around the view untouched", rdn_dtype_name(dt), path,
+        n);
+  CHECK(ei <= tol(dt, 2e-5) * 10 && eg <= tol(dt, 1e-5), "fused %s %s n=%zu b=%zu: inverse "
+        "err %.3g, logdet err %.3g", rdn_dtype_name(dt), path, n, nmat, ei, eg);
+  free(a); free(x); free(r); free(ld);
+  rdn_tensor_release(v); rdn_tensor_release(t);
+}
+
+/* A batch of n = 35 with matrix 17 indefinite (pivot 3 exactly -2) or NaN (pivot 4). */
+static void fused_fail(rdn_ctx *ctx, const char *path, int nan) {
+  size_t n = 35, nmat = 33, one = n * n, shp[3] = { nmat + 1, n, n };
+  cplx *a = spd_batch(RDN_C64, nmat + 1, n, 9), *m = a + 18 * one;
+  if (nan) {
+    m[4 * n + 1] = NAN;
+    m[1 * n + 4] = NAN;
+  } else {
+    for (size_t i = 0; i < n; i++) m[3 * n + i] = m[i * n + 3] = 0;
+    m[3 * n + 3] = -2;
+  }
+  rdn_tensor *t = up(ctx, RDN_C64, 3, shp, a, (nmat + 1) * one), *v = NULL;
+  CHECK_OK(ctx, rdn_tensor_rows(&v, t, 1, nmat));
+  double ld[33];
+  CHECK_ERR(ctx, rdn_spd_inverse_logdet(ctx, v, ld, nmat), RDN_ENUMERIC, nan ?
+            "rdn_spd_inverse_logdet: matrix 17 is not positive definite: pivot 4 (0-based, "
+            "n = 35) is nan" : "rdn_spd_inverse_logdet: matrix 17 is not positive definite: "
+            "pivot 3 (0-based, n = 35) is -2");
+  double *r = th_read(t);
+  int finite = 1;
+  for (size_t i = 0; !nan && i < 2 * (nmat + 1) * one; i++) finite &= isfinite(r[i]);
+  CHECK(finite, "fused %s: a failed factorisation leaves finite values", path);
+  free(r);
+  free(a);
+  rdn_tensor_release(v); rdn_tensor_release(t);
+}
+
+static void test_fused(rdn_ctx *ctx) {
+  static const char *paths[4] = { "local", "lanes", "item", "group" };
+  static const size_t ns[6] = { 1, 2, 5, 35, 75, 128 };
+  for (int t = 0; t < 3; t++) {
+    rdn_dtype dt = DTS[t];
+    if (dt == RDN_F64 && !has64) continue;
+    for (int p = 0; p < 4; p++) {
+      setenv("RDN_CHOL", paths[p], 1);
+      for (int i = 0; i < 6; i++) {
+        size_t n = ns[i], nmat = n <= 5 ? 33 : n == 35 ? 17 : 3;
+        if (p >= 2 && n == 75 && dt != RDN_C64) continue;        /* GPU paths: fewer */
+        fused_case(ctx, dt, nmat, n, paths[p]);
+      }
+    }
+  }
+  for (int p = 0; p < 4; p++) {
+    setenv("RDN_CHOL", paths[p], 1);
+    fused_fail(ctx, paths[p], 0);
+    fused_fail(ctx, paths[p], 1);
+  }
+  unsetenv("RDN_CHOL");
+  setenv("RDN_CHOL_BATCH", "5", 1);                   /* matrix 17 in the fourth launch */
+  fused_fail(ctx, "5 per launch", 0);
+  fused_case(ctx, RDN_C64, 13, 35, "5 per launch");
+  unsetenv("RDN_CHOL_BATCH");
+  fused_case(ctx, RDN_C64, 1, 150, "blocked");     /* n > 128: blocked path + log-det */
+  /* rdn_spd_logdet (factor and log-dets in one kernel) on the same kind of batch */
+  size_t n = 75, nmat = 19, one = n * n, shp[3] = { nmat, n, n };
+  cplx *a = spd_batch(RDN_C64, nmat, n, 5), *h = malloc(one * sizeof *h);
+  rdn_tensor *tl = up(ctx, RDN_C64, 3, shp, a, nmat * one);
+  double ld[19], eg = 0;
+  CHECK_OK(ctx, rdn_spd_logdet(ctx, ld, nmat, tl));
+  for (size_t m = 0; m < nmat; m++) {
+    memcpy(h, a + m * one, one * sizeof *h);
+    double want = host_logdet(h, n);
+    eg = fmax(eg, fabs(ld[m] - want) / (1 + fabs(want)));
+  }
+  CHECK(eg <= 1e-5, "spd_logdet c64 n=75 b=19: logdet err %.3g", eg);
+  CHECK_ERR(ctx, rdn_spd_inverse_logdet(ctx, tl, ld, 18), RDN_EINVAL,
+            "rdn_spd_inverse_logdet: 'logdet' must hold 19 values, got 18");
+  CHECK_ERR(ctx, rdn_spd_inverse_logdet(ctx, tl, NULL, 19), RDN_EINVAL,
+            "'logdet' must hold 19 values, got 0");
+  CHECK_ERR(ctx, rdn_spd_inverse_logdet(ctx, NULL, ld, 19), RDN_EINVAL,
+            "rdn_spd_inverse_logdet: 'a' is NULL");
+  free(a); free(h);
+  rdn_tensor_release(tl);
 }
 
 /* Large Hermitian positive definite: diagonally dominant-ish D + R (cond ~ 10). */
@@ -339,8 +462,8 @@ static void test_chol_errors(rdn_ctx *ctx) {
   size_t n = 6, shp[3] = { 5, n, n }, nn = n * n;
   cplx *a = spd_batch(RDN_F32, 5, n, 3);
   for (size_t i = 0; i < n; i++) a[2 * nn + i * n + i] = -1.0;   /* matrix 2 indefinite */
-  const char *paths[3] = { "lanes", "item", "group" };
-  for (int p = 0; p < 3; p++) {
+  const char *paths[4] = { "local", "lanes", "item", "group" };
+  for (int p = 0; p < 4; p++) {
     setenv("RDN_CHOL", paths[p], 1);
     rdn_tensor *t = up(ctx, RDN_F32, 3, shp, a, 5 * nn);
     CHECK_ERR(ctx, rdn_cholesky(ctx, t), RDN_ENUMERIC,
@@ -437,6 +560,7 @@ int main(void) {
   test_gram(ctx);
   test_gram_classes(ctx);
   test_chol_small(ctx);
+  test_fused(ctx);
   test_chol_large(ctx);
   test_solve_small(ctx);
   test_chol_errors(ctx);
