@@ -200,8 +200,8 @@ rdn_status rdn__labels(rdn_ctx *ctx, const char *fn, const rdn_tensor *y, size_t
                        size_t *counts, cl_mem *meta, cl_mem *perm);
 /* *k <= 0: sets *k = max label + 1 (a device reduction over the labels). */
 rdn_status rdn__labels_k(rdn_ctx *ctx, const char *fn, const rdn_tensor *y, size_t m, int *k);
-/* Cholesky (and with inverse, A^-1) of nmat matrices [n, n], n <= 128 (SMALL_N), at elements off..
-** of buf, in place (cholesky.c). */
+/* Cholesky (and with inverse, A^-1) of nmat matrices [n, n], n <= 128 (SMALL_N), at
+** elements off.. of buf, in place (cholesky.c). */
 rdn_status rdn__chol_batch(rdn_ctx *ctx, const char *fn, rdn_dtype dt, cl_mem buf, size_t off,
                            size_t nmat, size_t n, int inverse);
 /* Failure record of the factorisations (scratch slot 4): word 0 is reset to UINT_MAX;
