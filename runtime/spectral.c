@@ -12,7 +12,9 @@
 #define MAXK RDN_SPEC_MAXK
 #define CHUNK_MIN ((size_t)64 << 20)     /* applied-operator scratch budget: at least, */
 #define CHUNK_MAX ((size_t)2 << 30)      /* at most (kept by the context between calls) */
-#define FBLOCK_BYTES ((size_t)4 << 20)   /* class norms while the block is in cache */
+/* Class norms while the block is in cache (L3); 6 MiB rather than 4: fewer, larger GEMM
+** launches, measured 7% less apply time at C = 35, m = 500 (4 frequencies per block). */
+#define FBLOCK_BYTES ((size_t)6 << 20)
 
 size_t rdn__spec_qcols(const rdn_spectral_geom *g) { return g->half ? g->w / 2 + 1 : g->w; }
 size_t rdn__spec_rows(const rdn_spectral_geom *g) { return g->rank == 2 ? g->h : 1; }
