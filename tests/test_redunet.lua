@@ -159,6 +159,21 @@ local DXte, Dyte = dg.x:gather_rows(dte), dg.y:gather_rows(dte)
 T.near((rdn.eval.knn(DXtr, Dytr, DXte, Dyte)), 0.991, 0.02, "digits raw kNN 0.991")
 T.near((rdn.eval.nearest_subspace(DXtr, Dytr, DXte, Dyte, { components = 10 })), 0.993, 0.02,
        "digits raw nearest subspace 0.993")
+-- the sample-side (Gram) form finds the same class subspaces: same predictions
+local af, pf = rdn.eval.nearest_subspace(DXtr, Dytr, DXte, Dyte, { components = 10,
+                                                                  side = "features" })
+local as, ps = rdn.eval.nearest_subspace(DXtr, Dytr, DXte, Dyte, { components = 10,
+                                                                  side = "samples" })
+local pft, pst, differ = pf:totable(), ps:totable(), 0
+for i = 1, #pft do if pft[i] ~= pst[i] then differ = differ + 1 end end
+T.ok(differ <= #pft // 100 and math.abs(af - as) <= 0.01,
+     string.format("nearest subspace, sample side = feature side: %d of %d predictions differ, "
+                   .. "accuracy %.3f vs %.3f", differ, #pft, af, as))
+T.errors(function() rdn.eval.nearest_subspace(DXtr, Dytr, DXte, Dyte, { side = "rows" }) end,
+         "side must be 'auto', 'features' or 'samples', got rows", "nearest subspace: bad side")
+T.errors(function() rdn.eval.nearest_subspace(DXtr:rows(1, 200), Dytr:rows(1, 200), DXte, Dyte,
+                                              { components = 50, side = "samples" }) end,
+         "components = 50 <= the smallest class", "nearest subspace: too many components")
 local dnet = rdn.nn.ReduNet { layers = 30 }
 local dlog, DZ = dnet:construct(DXtr, Dytr, { quiet = true })
 T.near(dlog[1].dR, 10.24, 0.01 / 10.24, "digits initial ΔR 10.24")
