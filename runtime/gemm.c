@@ -389,16 +389,11 @@ static rdn_status run_clblast(rdn_ctx *ctx, const gemm_job *j) {
 
 /* ------------------------------------------------------------------ entry */
 
-rdn_status rdn_gemm(rdn_ctx *ctx, rdn_trans ta, rdn_trans tb, double alpha,
-                    const rdn_tensor *a, const rdn_tensor *b, double beta, rdn_tensor *c) {
-  gemm_job j;
-  rdn_status s;
+/* Runs a validated job on the context's provider (RDN_GEMM env when AUTO).  A raw job
+** (rdn__gemm_strided: no tensor for C) gets a view over the span of C for CLBlast, which
+** clears it when beta == 0. */
+static rdn_status dispatch(rdn_ctx *ctx, gemm_job *j) {
   const char *bad;
-  if (!ctx) return RDN_EINVAL;
-  if ((s = validate(ctx, ta, tb, a, b, c, &j)) != RDN_OK) return s;
-  if ((s = state(ctx, "rdn_gemm")) != RDN_OK) return s;
-  j.alpha = alpha;
-  j.beta = beta;
   rdn_gemm_provider p = ctx->gemm->provider;
   if (p == RDN_GEMM_AUTO) {
     p = env_provider(ctx, &bad);
@@ -406,15 +401,31 @@ rdn_status rdn_gemm(rdn_ctx *ctx, rdn_trans ta, rdn_trans tb, double alpha,
       return rdn__fail(ctx, RDN_EINVAL, "rdn_gemm: bad RDN_GEMM value '%s' (own or clblast)",
                        bad);
   }
-  if (p == RDN_GEMM_CLBLAST) {
+  if (p != RDN_GEMM_CLBLAST) return run_own(ctx, j);
 #ifdef RDN_HAVE_CLBLAST
-    return run_clblast(ctx, &j);
+  if (j->ct) return run_clblast(ctx, j);
+  size_t span = (j->batch - 1) * j->sc + (j->m - 1) * j->ldc + j->n;
+  rdn_status s = rdn__tensor_over(ctx, j->c, j->coff, j->dt, 1, &span, &j->ct);
+  if (s == RDN_OK) s = run_clblast(ctx, j);
+  rdn_tensor_release(j->ct);
+  j->ct = NULL;
+  return s;
 #else
-    return rdn__fail(ctx, RDN_EUNSUPPORTED, "rdn_gemm: CLBlast not available in this build "
-                     "(RDN_GEMM=clblast)");
+  return rdn__fail(ctx, RDN_EUNSUPPORTED, "rdn_gemm: CLBlast not available in this build "
+                   "(RDN_GEMM=clblast)");
 #endif
-  }
-  return run_own(ctx, &j);
+}
+
+rdn_status rdn_gemm(rdn_ctx *ctx, rdn_trans ta, rdn_trans tb, double alpha,
+                    const rdn_tensor *a, const rdn_tensor *b, double beta, rdn_tensor *c) {
+  gemm_job j;
+  rdn_status s;
+  if (!ctx) return RDN_EINVAL;
+  if ((s = validate(ctx, ta, tb, a, b, c, &j)) != RDN_OK) return s;
+  if ((s = state(ctx, "rdn_gemm")) != RDN_OK) return s;
+  j.alpha = alpha;
+  j.beta = beta;
+  return dispatch(ctx, &j);
 }
 
 /* ------------------------------------------------- strided batch, raw buffers */
@@ -422,7 +433,6 @@ rdn_status rdn_gemm(rdn_ctx *ctx, rdn_trans ta, rdn_trans tb, double alpha,
 /* Private entry (rdn_impl.h, strided-batch block): no tensor views, so a batch item may be
 ** a row range of a larger matrix (spectral.c: rows [s0, s0 + mc) of every frequency). */
 rdn_status rdn__gemm_strided(rdn_ctx *ctx, const rdn__gemm_raw *r, double alpha, double beta) {
-  const char *bad;
   rdn_status s;
   if (!r || !r->m || !r->n || !r->k || !r->batch || (r->dt != RDN_F32 && r->dt != RDN_F64 &&
                                                      r->dt != RDN_C64))
@@ -441,23 +451,5 @@ rdn_status rdn__gemm_strided(rdn_ctx *ctx, const rdn__gemm_raw *r, double alpha,
   j.aoff = r->aoff; j.boff = r->boff; j.coff = r->coff;
   j.alpha = alpha;
   j.beta = beta;
-  rdn_gemm_provider p = ctx->gemm->provider;
-  if (p == RDN_GEMM_AUTO) {
-    p = env_provider(ctx, &bad);
-    if (bad)
-      return rdn__fail(ctx, RDN_EINVAL, "rdn_gemm: bad RDN_GEMM value '%s' (own or clblast)",
-                       bad);
-  }
-  if (p != RDN_GEMM_CLBLAST) return run_own(ctx, &j);
-#ifdef RDN_HAVE_CLBLAST
-  /* beta == 0 clears the span of C first (see run_clblast) */
-  size_t span = (r->batch - 1) * r->sc + (r->m - 1) * r->ldc + r->n;
-  s = rdn__tensor_over(ctx, r->c, r->coff, r->dt, 1, &span, &j.ct);
-  if (s == RDN_OK) s = run_clblast(ctx, &j);
-  rdn_tensor_release(j.ct);
-  return s;
-#else
-  return rdn__fail(ctx, RDN_EUNSUPPORTED, "rdn_gemm: CLBlast not available in this build "
-                   "(RDN_GEMM=clblast)");
-#endif
+  return dispatch(ctx, &j);
 }
